@@ -1,0 +1,180 @@
+import type { Logger } from 'pino';
+import type { Change, MutationResult, Toleration, WorkloadKind } from '../mutation/types.js';
+import { changeSummary, mutateWorkload } from '../mutation/mutate.js';
+import { mergeTolerationSets } from '../mutation/tolerations.js';
+import { supportedKind } from '../mutation/workload.js';
+import type { Mode, NamespaceModeSource, TolerationSource } from '../sources/types.js';
+import type { AdmissionRequest, AdmissionResponse } from './review.js';
+import { capWarnings, listWarning } from './warnings.js';
+
+export type Outcome = 'mutated' | 'audited' | 'unchanged' | 'skipped' | 'ignored' | 'error';
+
+/** What happened to one request: the response plus what metrics and logs need. */
+export interface Decision {
+  response: AdmissionResponse;
+  outcome: Outcome;
+  /** The workload kind when supported, else the request's kind (bounded: only for metrics of supported kinds). */
+  kind: WorkloadKind | undefined;
+  mode: Mode | undefined;
+  changes: Change[];
+}
+
+export interface Evaluation {
+  kind: WorkloadKind | undefined;
+  /** undefined: the request is not for us (kind, operation, namespace not opted in or protected). */
+  mode: Mode | undefined;
+  result?: MutationResult;
+  /** The mutation's warnings plus the source's (e.g. controller not found). */
+  warnings?: string[];
+}
+
+/** One interface for every way a review is answered (server, offline command, tests). */
+export interface AdmissionHandler {
+  handle(request: AdmissionRequest): Decision;
+}
+
+export interface HandlerOptions {
+  componentLabelKey: string;
+  changeAnnotationKey: string;
+  /** `audit` here wins over every namespace's own mode. */
+  globalMode: Mode;
+  extraTolerations: readonly Toleration[];
+  tolerationSource: TolerationSource;
+  modeSource: NamespaceModeSource;
+  /** Namespaces never mutated, whatever their labels say. */
+  protectedNamespaces: ReadonlySet<string>;
+  log: Logger;
+}
+
+export const DEFAULT_PROTECTED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
+export const AUDIT_PATCH_ANNOTATION_MAX = 8 * 1024;
+
+export class MutatingHandler implements AdmissionHandler {
+  private mergedFor: readonly Toleration[] | undefined;
+  private merged: readonly Toleration[] = [];
+
+  constructor(private readonly opts: HandlerOptions) {}
+
+  handle(request: AdmissionRequest): Decision {
+    try {
+      return this.decide(request);
+    } catch (err) {
+      // Fail open: a bug here must never block a Fleet workload from being created.
+      this.opts.log.error({ err, uid: request.uid }, 'admission failed; allowing unchanged');
+      return {
+        response: { uid: request.uid, allowed: true, warnings: ['fleet-webhook: internal error, object not mutated'] },
+        outcome: 'error',
+        kind: undefined,
+        mode: undefined,
+        changes: [],
+      };
+    }
+  }
+
+  /**
+   * What the webhook would do with a request, without building a response: shared by the server
+   * and the offline `mutate` command so both apply exactly the same mutation.
+   */
+  evaluate(request: AdmissionRequest): Evaluation {
+    const kind = supportedKind(request.kind.group, request.kind.version, request.kind.kind);
+    if (!kind || request.operation !== 'CREATE' || request.subResource) return { kind, mode: undefined };
+    const mode = this.modeFor(request.namespace ?? '');
+    if (!mode) return { kind, mode };
+    const snapshot = this.opts.tolerationSource.snapshot();
+    const result = mutateWorkload(request.object, kind, {
+      tolerations: this.tolerationsFor(snapshot.tolerations),
+      componentLabelKey: this.opts.componentLabelKey,
+      changeAnnotationKey: this.opts.changeAnnotationKey,
+      creating: true,
+    });
+    const warnings = snapshot.warning ? [snapshot.warning, ...result.warnings] : result.warnings.slice();
+    return { kind, mode, result, warnings };
+  }
+
+  private decide(request: AdmissionRequest): Decision {
+    const { uid } = request;
+    const { kind, mode, result, warnings } = this.evaluate(request);
+    if (!kind || !mode || !result || !warnings) {
+      return { response: { uid, allowed: true }, outcome: 'ignored', kind, mode, changes: [] };
+    }
+    const response: AdmissionResponse = { uid, allowed: true };
+    let outcome: Outcome;
+    if (result.changes.length === 0) {
+      outcome = result.skipped ? 'skipped' : 'unchanged';
+    } else if (mode === 'audit') {
+      outcome = 'audited';
+      warnings.push(...auditWarnings(result));
+      const patchJson = JSON.stringify(result.patch);
+      response.auditAnnotations = { 'would-mutate': changeSummary(result.changes) };
+      if (patchJson.length <= AUDIT_PATCH_ANNOTATION_MAX) response.auditAnnotations['would-patch'] = patchJson;
+    } else {
+      outcome = 'mutated';
+      response.patchType = 'JSONPatch';
+      response.patch = Buffer.from(JSON.stringify(result.patch)).toString('base64');
+      response.auditAnnotations = { mutated: changeSummary(result.changes) };
+    }
+    if (warnings.length > 0) response.warnings = capWarnings(warnings);
+    this.logDecision(request, kind, mode, outcome, result);
+    return { response, outcome, kind, mode, changes: result.changes };
+  }
+
+  private modeFor(namespace: string): Mode | undefined {
+    if (this.opts.protectedNamespaces.has(namespace)) return undefined;
+    const own = this.opts.modeSource.modeFor(namespace);
+    if (!own) return undefined;
+    return this.opts.globalMode === 'audit' ? 'audit' : own;
+  }
+
+  /** Controller plus extra tolerations, deduplicated once per controller change, not once per request. */
+  private tolerationsFor(controller: readonly Toleration[]): readonly Toleration[] {
+    if (controller !== this.mergedFor) {
+      this.merged = mergeTolerationSets(controller, this.opts.extraTolerations);
+      this.mergedFor = controller;
+    }
+    return this.merged;
+  }
+
+  private logDecision(request: AdmissionRequest, kind: WorkloadKind, mode: Mode, outcome: Outcome, result: MutationResult): void {
+    const log = this.opts.log;
+    const interesting = outcome === 'audited' || request.dryRun || result.warnings.length > 0;
+    const level = interesting ? 'info' : 'debug';
+    if (!log.isLevelEnabled(level)) return;
+    log[level](
+      {
+        uid: request.uid,
+        kind,
+        namespace: request.namespace,
+        name: objectName(request),
+        mode,
+        outcome,
+        dryRun: request.dryRun || undefined,
+        changes: result.changes.length > 0 ? changeSummary(result.changes) : undefined,
+        warnings: result.warnings.length > 0 ? result.warnings : undefined,
+      },
+      outcome === 'audited' ? 'audit: would mutate' : request.dryRun ? 'dry-run admission' : 'admission',
+    );
+  }
+}
+
+export function auditWarnings(result: MutationResult): string[] {
+  const out: string[] = [];
+  for (const c of result.changes) {
+    if (c.kind === 'tolerations') {
+      out.push(listWarning(`fleet-webhook audit: would add ${c.count} toleration(s): `, c.items ?? []));
+    } else if (c.kind === 'component-label') {
+      out.push(`fleet-webhook audit: would add pod label ${c.detail}`);
+    } else {
+      out.push(`fleet-webhook audit: would add ${c.detail} to spec.selector.matchLabels`);
+    }
+  }
+  return out;
+}
+
+function objectName(request: AdmissionRequest): string | undefined {
+  if (request.name) return request.name;
+  const obj = request.object as { metadata?: { name?: unknown; generateName?: unknown } } | undefined;
+  const meta = obj?.metadata;
+  if (typeof meta?.name === 'string' && meta.name) return meta.name;
+  if (typeof meta?.generateName === 'string') return `${meta.generateName}*`;
+  return undefined;
+}

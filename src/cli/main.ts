@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import { serveCommand } from './serve.js';
+import { mutateCommand } from './mutate.js';
+import { UsageError } from './options.js';
+
+type Command = (argv: string[], env: NodeJS.ProcessEnv) => Promise<number>;
+
+const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+const COMMANDS: Record<string, { summary: string; run: Command }> = {
+  serve: { summary: 'Serve the mutating admission webhook over HTTPS', run: serveCommand },
+  mutate: { summary: 'Apply the mutation offline to manifests (helm template output, files)', run: (a, e) => mutateCommand(a, e, io) },
+};
+
+export function topHelp(): string {
+  const lines = ['Usage: fleet-webhook <command> [flags]', '', 'Commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${c.summary}`);
+  lines.push('', 'Run `fleet-webhook <command> --help` for the flags of a command.', 'Every flag can also be set with FLEET_WEBHOOK_<FLAG> (e.g. FLEET_WEBHOOK_MODE=audit); a flag wins.');
+  return lines.join('\n') + '\n';
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(topHelp());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`error: unknown command "${name}"\n\n${topHelp()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, process.env);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\nRun \`fleet-webhook ${name} --help\` for usage.\n`);
+      return 2;
+    }
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`fatal: ${(err as Error).stack ?? err}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,142 @@
+import type { AddOperation, Change, JsonObject, MutationInputs, MutationResult, WorkloadKind } from './types.js';
+import { isPlainObject, pointer } from './json-pointer.js';
+import { describeToleration, missingTolerations } from './tolerations.js';
+import { componentLabelValue } from './component-label.js';
+import { getObjectAt, isOwnedByCronJob, podTemplatePath, stringField } from './workload.js';
+
+export const SKIP_LABEL = 'fleet-webhook.io/skip';
+
+/**
+ * Computes the additions that give one workload the wanted tolerations and a component label.
+ * Pure: reads `obj`, never modifies it, and builds only the "add" operations it needs, so the
+ * cost follows the number of changes rather than the size of the object. Applying the patch and
+ * mutating again yields an empty patch (reinvocation-safe).
+ */
+export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: MutationInputs): MutationResult {
+  const warnings: string[] = [];
+  if (!isPlainObject(obj)) return unchanged(`the ${kind} is not a JSON object`);
+  const metadata = isPlainObject(obj.metadata) ? obj.metadata : undefined;
+  const labels = metadata && isPlainObject(metadata.labels) ? metadata.labels : undefined;
+  if (labels?.[SKIP_LABEL] === 'true') return { patch: [], changes: [], warnings, skipped: `label ${SKIP_LABEL}=true` };
+
+  const templatePath = podTemplatePath(kind);
+  const template = getObjectAt(obj, templatePath);
+  const problem = structuralProblem(obj, kind, template, templatePath);
+  if (problem || !template) return unchanged(problem ?? 'no pod template');
+  const podSpec = template.spec as JsonObject;
+
+  const patch: AddOperation[] = [];
+  const changes: Change[] = [];
+
+  const existing = Array.isArray(podSpec.tolerations) ? podSpec.tolerations : undefined;
+  const toAdd = missingTolerations(existing ?? [], inputs.tolerations);
+  if (toAdd.length > 0) {
+    const tolerationsPath = pointer(...templatePath, 'spec', 'tolerations');
+    if (existing) for (const t of toAdd) patch.push({ op: 'add', path: tolerationsPath + '/-', value: t });
+    else patch.push({ op: 'add', path: tolerationsPath, value: toAdd });
+    const items = toAdd.map(describeToleration);
+    changes.push({ kind: 'tolerations', count: toAdd.length, items, detail: items.join(', ') });
+  }
+
+  const key = inputs.componentLabelKey;
+  const templateMeta = isPlainObject(template.metadata) ? template.metadata : undefined;
+  const templateLabels = templateMeta && isPlainObject(templateMeta.labels) ? templateMeta.labels : undefined;
+  let templateValue = stringField(templateLabels, key);
+  const ownSelector = workloadSelector(obj, kind);
+  if (templateLabels && key in templateLabels && templateValue === undefined) {
+    warnings.push(`${key} not added: the pod template already has it with a non-string value`);
+  } else if (templateValue === undefined && ownSelector && selectorConstrains(ownSelector, key)) {
+    // e.g. `DoesNotExist` on the key: adding the label would stop the selector matching its own pods.
+    warnings.push(`${key} not added: the ${kind}'s own selector already constrains it`);
+  } else if (templateValue === undefined && !(kind === 'Job' && isOwnedByCronJob(metadata))) {
+    const value = componentLabelValue(kind, stringField(metadata, 'name'), stringField(metadata, 'generateName'));
+    if (value === undefined) {
+      warnings.push(`${key} not added: the ${kind} has neither name nor generateName`);
+    } else {
+      templateValue = value;
+      if (templateLabels) patch.push({ op: 'add', path: pointer(...templatePath, 'metadata', 'labels', key), value });
+      else if (templateMeta) patch.push({ op: 'add', path: pointer(...templatePath, 'metadata', 'labels'), value: { [key]: value } });
+      else patch.push({ op: 'add', path: pointer(...templatePath, 'metadata'), value: { labels: { [key]: value } } });
+      changes.push({ kind: 'component-label', detail: `${key}=${value}` });
+    }
+  }
+
+  if (kind === 'Deployment' && inputs.creating && templateValue !== undefined) {
+    const selector = ownSelector;
+    if (selector && !selectorConstrains(selector, key)) {
+      if (isPlainObject(selector.matchLabels)) {
+        patch.push({ op: 'add', path: pointer('spec', 'selector', 'matchLabels', key), value: templateValue });
+      } else {
+        patch.push({ op: 'add', path: '/spec/selector/matchLabels', value: { [key]: templateValue } });
+      }
+      changes.push({ kind: 'selector', detail: `${key}=${templateValue}` });
+    }
+  }
+
+  if (changes.length > 0) addChangeAnnotation(patch, metadata, inputs.changeAnnotationKey, changes);
+  return { patch, changes, warnings };
+
+  function unchanged(reason: string): MutationResult {
+    warnings.push(`not mutated: ${reason}`);
+    return { patch: [], changes: [], warnings, skipped: reason };
+  }
+}
+
+/** A short deterministic record of what changed, e.g. `tolerations+2,component-label,selector`. */
+export function changeSummary(changes: readonly Change[]): string {
+  return changes.map((c) => (c.kind === 'tolerations' ? `tolerations+${c.count}` : c.kind)).join(',');
+}
+
+function addChangeAnnotation(patch: AddOperation[], metadata: JsonObject | undefined, key: string, changes: Change[]): void {
+  const value = changeSummary(changes);
+  if (!metadata) {
+    patch.push({ op: 'add', path: '/metadata', value: { annotations: { [key]: value } } });
+    return;
+  }
+  const annotations = metadata.annotations;
+  if (!isPlainObject(annotations)) {
+    patch.push({ op: 'add', path: '/metadata/annotations', value: { [key]: value } });
+  } else if (!(key in annotations)) {
+    // An existing record (from an earlier pass, or copied with the manifest) is the user's data now.
+    patch.push({ op: 'add', path: pointer('metadata', 'annotations', key), value });
+  }
+}
+
+/** The selector that must keep matching the pod template: a Deployment's, or a Job's manual one. */
+function workloadSelector(obj: JsonObject, kind: WorkloadKind): JsonObject | undefined {
+  if (kind === 'Deployment') return getObjectAt(obj, ['spec', 'selector']);
+  const jobSpec = getObjectAt(obj, kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec'] : ['spec']);
+  return jobSpec?.manualSelector === true ? getObjectAt(jobSpec, ['selector']) : undefined;
+}
+
+function selectorConstrains(selector: JsonObject, key: string): boolean {
+  if (isPlainObject(selector.matchLabels) && key in selector.matchLabels) return true;
+  const exprs = selector.matchExpressions;
+  return Array.isArray(exprs) && exprs.some((e) => isPlainObject(e) && e.key === key);
+}
+
+/**
+ * The shapes we add into must be what we expect (or absent), otherwise the patch could fail to apply
+ * or change a meaning we do not understand; such objects are left unchanged with a warning.
+ */
+function structuralProblem(obj: JsonObject, kind: WorkloadKind, template: JsonObject | undefined, templatePath: string[]): string | undefined {
+  if (obj.metadata !== undefined && !isPlainObject(obj.metadata)) return 'metadata is not an object';
+  const metadata = obj.metadata as JsonObject | undefined;
+  if (metadata && !mapOrAbsent(metadata.annotations)) return 'metadata.annotations is not an object';
+  if (!template) return `${templatePath.join('.')} is missing or not an object`;
+  if (!isPlainObject(template.spec)) return `${templatePath.join('.')}.spec is missing or not an object`;
+  const tolerations = (template.spec as JsonObject).tolerations;
+  if (tolerations !== undefined && tolerations !== null && !Array.isArray(tolerations)) return 'tolerations is not a list';
+  if (template.metadata !== undefined && template.metadata !== null && !isPlainObject(template.metadata)) return 'pod template metadata is not an object';
+  if (isPlainObject(template.metadata) && !mapOrAbsent(template.metadata.labels)) return 'pod template labels is not an object';
+  if (kind === 'Deployment') {
+    const selector = (obj.spec as JsonObject).selector;
+    if (selector !== undefined && selector !== null && !isPlainObject(selector)) return 'spec.selector is not an object';
+    if (isPlainObject(selector) && !mapOrAbsent(selector.matchLabels)) return 'spec.selector.matchLabels is not an object';
+  }
+  return undefined;
+}
+
+function mapOrAbsent(value: unknown): boolean {
+  return value === undefined || value === null || isPlainObject(value);
+}

@@ -1,0 +1,76 @@
+import type { Toleration } from './types.js';
+import { isPlainObject } from './json-pointer.js';
+
+/**
+ * Identity of a toleration as the API server compares them: an absent operator means Equal,
+ * absent strings mean "", an absent tolerationSeconds means forever.
+ */
+export function tolerationIdentity(t: Toleration): string {
+  const seconds = typeof t.tolerationSeconds === 'number' ? String(t.tolerationSeconds) : '';
+  return `${t.key ?? ''}\u0000${t.operator || 'Equal'}\u0000${t.value ?? ''}\u0000${t.effect ?? ''}\u0000${seconds}`;
+}
+
+/** Keeps the first of each identity, in order. Fleet appends controller tolerations without dedupe; we do not. */
+export function mergeTolerationSets(...sets: readonly (readonly Toleration[])[]): Toleration[] {
+  const seen = new Set<string>();
+  const out: Toleration[] = [];
+  for (const set of sets) {
+    for (const t of set) {
+      const id = tolerationIdentity(t);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(t);
+    }
+  }
+  return out;
+}
+
+/** The wanted tolerations that `existing` lacks, in the wanted order. */
+export function missingTolerations(existing: readonly unknown[], wanted: readonly Toleration[]): Toleration[] {
+  if (wanted.length === 0) return [];
+  const present = new Set<string>();
+  for (const t of existing) if (isPlainObject(t)) present.add(tolerationIdentity(t as Toleration));
+  const missing: Toleration[] = [];
+  for (const t of wanted) {
+    if (!present.has(tolerationIdentity(t))) missing.push(t);
+  }
+  return missing;
+}
+
+/** `key=value:Effect` style, as kubectl prints taints; used in summaries and warnings. */
+export function describeToleration(t: Toleration): string {
+  const op = t.operator || 'Equal';
+  let s = t.key ?? '*';
+  if (op === 'Equal') s += `=${t.value ?? ''}`;
+  else s += ` ${op}`;
+  if (t.effect) s += `:${t.effect}`;
+  if (typeof t.tolerationSeconds === 'number') s += ` for ${t.tolerationSeconds}s`;
+  return s;
+}
+
+/**
+ * Validates untrusted toleration input (from a manifest or --extra-tolerations) into the narrow type.
+ * Throws with a message naming the offending entry.
+ */
+export function parseTolerationList(value: unknown, source: string): Toleration[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new Error(`${source}: tolerations must be a list`);
+  return value.map((item, i) => {
+    if (!isPlainObject(item)) throw new Error(`${source}: toleration ${i} is not an object`);
+    const t: Toleration = {};
+    for (const field of ['key', 'operator', 'value', 'effect'] as const) {
+      const v = item[field];
+      if (v === undefined || v === null) continue;
+      if (typeof v !== 'string') throw new Error(`${source}: toleration ${i} field ${field} must be a string`);
+      t[field] = v;
+    }
+    const secs = item.tolerationSeconds;
+    if (secs !== undefined && secs !== null) {
+      if (typeof secs !== 'number' || !Number.isInteger(secs)) {
+        throw new Error(`${source}: toleration ${i} tolerationSeconds must be an integer`);
+      }
+      t.tolerationSeconds = secs;
+    }
+    return t;
+  });
+}

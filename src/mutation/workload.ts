@@ -1,0 +1,49 @@
+import type { JsonObject, WorkloadKind } from './types.js';
+import { isPlainObject } from './json-pointer.js';
+
+/** The group/version/kind triples the webhook mutates. Anything else passes through. */
+export const SUPPORTED: ReadonlyArray<{ group: string; version: string; kind: WorkloadKind }> = [
+  { group: 'batch', version: 'v1', kind: 'Job' },
+  { group: 'batch', version: 'v1', kind: 'CronJob' },
+  { group: 'apps', version: 'v1', kind: 'Deployment' },
+];
+
+export function supportedKind(group: string, version: string, kind: string): WorkloadKind | undefined {
+  for (const s of SUPPORTED) if (s.group === group && s.version === version && s.kind === kind) return s.kind;
+  return undefined;
+}
+
+/** Same, from an object's own apiVersion/kind (offline manifests carry no request GVK). */
+export function supportedKindOfObject(obj: JsonObject): WorkloadKind | undefined {
+  const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
+  const slash = apiVersion.indexOf('/');
+  if (slash === -1) return undefined;
+  return supportedKind(apiVersion.slice(0, slash), apiVersion.slice(slash + 1), typeof obj.kind === 'string' ? obj.kind : '');
+}
+
+/** Path tokens from the object root to its pod template. */
+export function podTemplatePath(kind: WorkloadKind): string[] {
+  return kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template'] : ['spec', 'template'];
+}
+
+/** Follows `tokens` through plain objects; undefined when any step is missing or not an object. */
+export function getObjectAt(root: unknown, tokens: readonly string[]): JsonObject | undefined {
+  let cur: unknown = root;
+  for (const t of tokens) {
+    if (!isPlainObject(cur)) return undefined;
+    cur = cur[t];
+  }
+  return isPlainObject(cur) ? cur : undefined;
+}
+
+export function stringField(obj: JsonObject | undefined, field: string): string | undefined {
+  const v = obj?.[field];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** A Job created by a CronJob already got its labels from the CronJob's jobTemplate. */
+export function isOwnedByCronJob(metadata: JsonObject | undefined): boolean {
+  const refs = metadata?.ownerReferences;
+  if (!Array.isArray(refs)) return false;
+  return refs.some((r) => isPlainObject(r) && r.kind === 'CronJob' && typeof r.apiVersion === 'string' && r.apiVersion.startsWith('batch/'));
+}

@@ -1,0 +1,137 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Server as HttpsServer } from 'node:https';
+import type { Logger } from 'pino';
+import type { AdmissionHandler, Decision } from '../admission/handler.js';
+import { BadReviewError, readReview, reviewResponse } from '../admission/review.js';
+import { secureContextOptions, type TlsMaterial } from './tls.js';
+
+/** Same limit as controller-runtime's webhook server. */
+export const MAX_BODY_BYTES = 7 * 1024 * 1024;
+
+/** Receives every answered review and every refused request (metrics plug in here). */
+export interface AdmissionObserver {
+  decided(decision: Decision, seconds: number): void;
+  refused(statusCode: number, reason: string): void;
+}
+
+export interface AdmissionServerOptions {
+  handler: AdmissionHandler;
+  tls: TlsMaterial;
+  /** Ask for and verify client certificates against tls.clientCa. */
+  requireClientCert: boolean;
+  log: Logger;
+  /** Answer allowed-unchanged once a request has waited this long (must stay under the webhook's timeoutSeconds). */
+  deadlineMs: number;
+  /** Requests being handled at once beyond which new ones get a fast 503. */
+  maxInFlight: number;
+  observer?: AdmissionObserver;
+}
+
+export interface AdmissionServer {
+  app: FastifyInstance<HttpsServer>;
+  /** Swap certificate and key for new TLS connections; existing connections keep theirs. */
+  setTls(material: TlsMaterial): void;
+  inFlight(): number;
+}
+
+export function createAdmissionServer(opts: AdmissionServerOptions): AdmissionServer {
+  const { handler, log, observer } = opts;
+  const tlsOptions = secureContextOptions(opts.tls);
+  const app = Fastify({
+    https: {
+      ...tlsOptions,
+      requestCert: opts.requireClientCert,
+      rejectUnauthorized: opts.requireClientCert,
+      // The API server speaks HTTP/1.1 to service-backed webhooks; serving only HTTP/1.1 keeps
+      // the HTTP/2 rapid-reset class of attacks out.
+      ALPNProtocols: ['http/1.1'],
+    },
+    bodyLimit: MAX_BODY_BYTES,
+    loggerInstance: log as FastifyBaseLogger,
+    // Per-request lines would cost more than the admission itself; decisions are logged by the handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // Bound slow clients (slowloris) well above the API server's own webhook timeout (max 30 s).
+    connectionTimeout: 60_000,
+    requestTimeout: 35_000,
+    keepAliveTimeout: 65_000,
+  });
+
+  // Only JSON is accepted: other bodies get 415 instead of reaching the handler as text.
+  app.removeContentTypeParser('text/plain');
+
+  let inFlight = 0;
+  app.addHook('onRequest', (request, reply, done) => {
+    if (inFlight >= opts.maxInFlight) {
+      observer?.refused(503, 'overloaded');
+      reply.code(503).header('retry-after', '1').send({ error: 'Service Unavailable', message: 'fleet-webhook is overloaded; retry' });
+      return;
+    }
+    inFlight += 1;
+    reply.raw.once('close', () => {
+      inFlight -= 1;
+    });
+    void request;
+    done();
+  });
+
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) log.error({ err: error }, 'request failed');
+    observer?.refused(status, error.code ?? 'error');
+    // Messages of 4xx errors come from the body parser and say what was wrong; never send a stack.
+    const message = status === 500 ? 'internal error' : error.message;
+    void reply.code(status).send({ error: statusText(status), message });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: 'Not Found', message: `${request.method} ${request.url} is not served; POST /mutate` });
+  });
+
+  app.post('/mutate', (request, reply) => {
+    let review;
+    try {
+      review = readReview(request.body);
+    } catch (err) {
+      if (!(err instanceof BadReviewError)) throw err;
+      observer?.refused(400, 'not an AdmissionReview');
+      return reply.code(400).send({ error: 'Bad Request', message: `not an AdmissionReview: ${err.message}` });
+    }
+    let decision: Decision;
+    if (reply.elapsedTime > opts.deadlineMs) {
+      decision = {
+        response: { uid: review.request.uid, allowed: true, warnings: ['fleet-webhook: deadline exceeded before the object could be mutated; allowed unchanged'] },
+        outcome: 'error',
+        kind: undefined,
+        mode: undefined,
+        changes: [],
+      };
+      log.warn({ uid: review.request.uid, waitedMs: Math.round(reply.elapsedTime) }, 'deadline exceeded; allowing unchanged');
+    } else {
+      decision = handler.handle(review.request);
+    }
+    observer?.decided(decision, reply.elapsedTime / 1000);
+    return reply.header('content-type', 'application/json; charset=utf-8').send(reviewResponse(review.version, decision.response));
+  });
+
+  return {
+    app: app as unknown as FastifyInstance<HttpsServer>,
+    setTls(material) {
+      app.server.setSecureContext(secureContextOptions(material));
+    },
+    inFlight: () => inFlight,
+  };
+}
+
+function statusText(status: number): string {
+  switch (status) {
+    case 400: return 'Bad Request';
+    case 404: return 'Not Found';
+    case 408: return 'Request Timeout';
+    case 413: return 'Payload Too Large';
+    case 415: return 'Unsupported Media Type';
+    case 503: return 'Service Unavailable';
+    default: return status >= 500 ? 'Internal Server Error' : 'Client Error';
+  }
+}

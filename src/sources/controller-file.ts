@@ -1,0 +1,36 @@
+import { readFile } from 'node:fs/promises';
+import type { Toleration } from '../mutation/types.js';
+import { parseTolerationList } from '../mutation/tolerations.js';
+import { isPlainObject } from '../mutation/json-pointer.js';
+import { parseDocuments } from '../manifests/yaml.js';
+
+/** The pod-template tolerations of a Deployment object (already parsed). */
+export function controllerTolerations(deployment: unknown, source: string): Toleration[] {
+  if (!isPlainObject(deployment) || deployment.kind !== 'Deployment') {
+    throw new Error(`${source}: expected a Deployment`);
+  }
+  const spec = isPlainObject(deployment.spec) ? deployment.spec : {};
+  const template = isPlainObject(spec.template) ? spec.template : {};
+  const podSpec = isPlainObject(template.spec) ? template.spec : {};
+  return parseTolerationList(podSpec.tolerations, source);
+}
+
+/**
+ * Reads the controller Deployment from a YAML or JSON file. When the file holds several documents
+ * (a whole `helm template` output), the Deployment named `name` is used.
+ */
+export async function readControllerFile(path: string, name: string): Promise<Toleration[]> {
+  const docs = parseDocuments(await readFile(path, 'utf8'), path);
+  const deployments = docs.filter((d) => isPlainObject(d.value) && d.value.kind === 'Deployment');
+  const named = deployments.find((d) => isPlainObject(d.value) && isPlainObject(d.value.metadata) && d.value.metadata.name === name);
+  const chosen = named ?? (deployments.length === 1 ? deployments[0] : undefined);
+  if (!chosen) throw new Error(`${path}: no Deployment named ${name} (found ${deployments.length} Deployments)`);
+  return controllerTolerations(chosen.value, `${path} (${chosen.label})`);
+}
+
+/** --extra-tolerations: a JSON or YAML list. */
+export function parseExtraTolerations(text: string | undefined): Toleration[] {
+  if (!text || !text.trim()) return [];
+  const docs = parseDocuments(text, '--extra-tolerations');
+  return parseTolerationList(docs[0]?.value, '--extra-tolerations');
+}

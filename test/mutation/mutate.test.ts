@@ -1,0 +1,278 @@
+import fjp from 'fast-json-patch';
+import { mutateWorkload } from '../../src/mutation/mutate.js';
+import type { MutationInputs, Toleration, WorkloadKind } from '../../src/mutation/types.js';
+import { isValidLabelValue } from '../../src/mutation/component-label.js';
+import {
+  CATTLE_OS,
+  CONTROL_PLANE,
+  CONTROLLER_TOLERATIONS,
+  DEDICATED,
+  UNINITIALIZED,
+  cleanupClusterRegistrationsJob,
+  cleanupGitrepoJobsCronJob,
+  gitjobJob,
+  jobCreatedByCronJob,
+  shardDeployment,
+} from '../support/fixtures.js';
+
+const { applyPatch, validate } = fjp;
+const KEY = 'app.kubernetes.io/component';
+const ANNOTATION = 'fleet-webhook.io/mutated';
+
+function inputs(tolerations: Toleration[] = CONTROLLER_TOLERATIONS, key = KEY): MutationInputs {
+  return { tolerations, componentLabelKey: key, changeAnnotationKey: ANNOTATION, creating: true };
+}
+
+/** Applies the patch the way the API server would (validating it first) and returns the new object. */
+function applied(obj: object, kind: WorkloadKind, inp = inputs()): { result: ReturnType<typeof mutateWorkload>; after: any } {
+  const before = structuredClone(obj);
+  const result = mutateWorkload(obj, kind, inp);
+  expect(obj).toEqual(before); // the input is never modified
+  expect(validate(result.patch as any, structuredClone(obj))).toBeUndefined();
+  const after = applyPatch(structuredClone(obj), result.patch as any, true, false).newDocument;
+  return { result, after };
+}
+
+function expectIdempotent(obj: object, kind: WorkloadKind, inp = inputs()) {
+  const { after } = applied(obj, kind, inp);
+  const second = mutateWorkload(after, kind, inp);
+  expect(second.patch).toEqual([]);
+  expect(second.changes).toEqual([]);
+}
+
+describe('gitjob Job in a workspace namespace', () => {
+  test('gets the controller tolerations it lacks, after its own, and a component label', () => {
+    const job = gitjobJob();
+    const { result, after } = applied(job, 'Job');
+    const expected = structuredClone(job);
+    expected.spec.template.spec.tolerations.push(CONTROL_PLANE, DEDICATED);
+    expected.spec.template.metadata.labels = { [KEY]: 'job_fleet-examples-3c4f2' };
+    expected.metadata.annotations = { [ANNOTATION]: 'tolerations+2,component-label' };
+    expect(after).toEqual(expected);
+    expect(result.patch.every((op) => op.op === 'add')).toBe(true);
+    expect(result.changes.map((c) => c.kind)).toEqual(['tolerations', 'component-label']);
+  });
+
+  test('is idempotent', () => expectIdempotent(gitjobJob(), 'Job'));
+});
+
+describe('chart cleanup Job (pod label app: fleet-job)', () => {
+  test('keeps existing labels and escapes "/" in the label key as ~1', () => {
+    const { result, after } = applied(cleanupClusterRegistrationsJob(), 'Job');
+    expect(result.patch).toContainEqual({ op: 'add', path: '/spec/template/metadata/labels/app.kubernetes.io~1component', value: 'job_fleet-cleanup-clusterregistrations' });
+    expect(after.spec.template.metadata.labels).toEqual({ app: 'fleet-job', [KEY]: 'job_fleet-cleanup-clusterregistrations' });
+    expect(after.spec.template.spec.tolerations).toEqual([CATTLE_OS, CONTROL_PLANE, DEDICATED]);
+    expect(after.metadata.annotations).toEqual({ ...cleanupClusterRegistrationsJob().metadata.annotations, [ANNOTATION]: 'tolerations+2,component-label' });
+  });
+  test('is idempotent', () => expectIdempotent(cleanupClusterRegistrationsJob(), 'Job'));
+});
+
+describe('fleet-cleanup-gitrepo-jobs CronJob', () => {
+  test('mutates spec.jobTemplate.spec.template with a cronjob_ value', () => {
+    const { after } = applied(cleanupGitrepoJobsCronJob(), 'CronJob');
+    const template = after.spec.jobTemplate.spec.template;
+    expect(template.metadata.labels[KEY]).toBe('cronjob_fleet-cleanup-gitrepo-jobs');
+    expect(template.spec.tolerations).toEqual([CATTLE_OS, CONTROL_PLANE, DEDICATED]);
+    expect(after.spec.schedule).toBe('@daily');
+  });
+  test('is idempotent', () => expectIdempotent(cleanupGitrepoJobsCronJob(), 'CronJob'));
+});
+
+describe('shard Deployments that all select app: fleet-controller', () => {
+  test('each gets its own value in template and selector, so selectors stop overlapping', () => {
+    const a = applied(shardDeployment('shard0'), 'Deployment').after;
+    const b = applied(shardDeployment('shard1'), 'Deployment').after;
+    expect(a.spec.selector.matchLabels).toEqual({ app: 'fleet-controller', [KEY]: 'fleet-controller-shard-shard0' });
+    expect(a.spec.template.metadata.labels[KEY]).toBe('fleet-controller-shard-shard0');
+    expect(b.spec.selector.matchLabels[KEY]).toBe('fleet-controller-shard-shard1');
+    // a's selector no longer matches b's pods
+    const matches = (sel: Record<string, string>, labels: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels[k] === v);
+    expect(matches(a.spec.selector.matchLabels, b.spec.template.metadata.labels)).toBe(false);
+    expect(matches(a.spec.selector.matchLabels, a.spec.template.metadata.labels)).toBe(true);
+  });
+  test('is idempotent', () => expectIdempotent(shardDeployment('x'), 'Deployment'));
+
+  test('a template that already has the key keeps its value and the selector gets the same value', () => {
+    const d = shardDeployment('s');
+    d.spec.template.metadata.labels[KEY] = 'controller';
+    const { result, after } = applied(d, 'Deployment');
+    expect(result.changes.map((c) => c.kind)).toEqual(['tolerations', 'selector']);
+    expect(after.spec.template.metadata.labels[KEY]).toBe('controller');
+    expect(after.spec.selector.matchLabels[KEY]).toBe('controller');
+  });
+
+  test('a selector that constrains the key with matchExpressions is not touched', () => {
+    const d = shardDeployment('s');
+    d.spec.selector = { matchExpressions: [{ key: KEY, operator: 'DoesNotExist' }] };
+    const { result, after } = applied(d, 'Deployment');
+    expect(after.spec.selector).toEqual(d.spec.selector);
+    expect(after.spec.template.metadata.labels[KEY]).toBeUndefined();
+    expect(result.warnings.join(' ')).toMatch(/own selector already constrains/);
+  });
+
+  test('a selector with only matchExpressions gets matchLabels created whole', () => {
+    const d = shardDeployment('s');
+    d.spec.selector = { matchExpressions: [{ key: 'app', operator: 'In', values: ['fleet-controller'] }] };
+    const { result, after } = applied(d, 'Deployment');
+    expect(result.patch).toContainEqual({ op: 'add', path: '/spec/selector/matchLabels', value: { [KEY]: 'fleet-controller-shard-s' } });
+    expect(after.spec.selector.matchExpressions).toEqual(d.spec.selector.matchExpressions);
+  });
+
+  test('selectors are left alone when the Deployment is not being created', () => {
+    const { result } = applied(shardDeployment('s'), 'Deployment', { ...inputs(), creating: false });
+    expect(result.changes.map((c) => c.kind)).not.toContain('selector');
+  });
+});
+
+describe('tolerations as a set', () => {
+  test('an omitted operator equals Equal, and duplicates in the wanted set are added once', () => {
+    const job = gitjobJob();
+    job.spec.template.spec.tolerations = [{ key: 'dedicated', value: 'fleet', effect: 'NoExecute' }];
+    const { after } = applied(job, 'Job', inputs([DEDICATED, DEDICATED, CATTLE_OS]));
+    expect(after.spec.template.spec.tolerations).toEqual([{ key: 'dedicated', value: 'fleet', effect: 'NoExecute' }, CATTLE_OS]);
+  });
+
+  test('a different tolerationSeconds is a different toleration; existing ones are never changed', () => {
+    const job = gitjobJob();
+    const timed = { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 };
+    job.spec.template.spec.tolerations = [{ ...timed, tolerationSeconds: 30 }];
+    const { after } = applied(job, 'Job', inputs([timed]));
+    expect(after.spec.template.spec.tolerations).toEqual([{ ...timed, tolerationSeconds: 30 }, timed]);
+  });
+
+  test('a pod spec without tolerations gets the array created whole', () => {
+    const job = gitjobJob();
+    delete job.spec.template.spec.tolerations;
+    const { result, after } = applied(job, 'Job');
+    expect(result.patch[0]).toEqual({ op: 'add', path: '/spec/template/spec/tolerations', value: CONTROLLER_TOLERATIONS });
+    expect(after.spec.template.spec.tolerations).toEqual(CONTROLLER_TOLERATIONS);
+  });
+
+  test('null tolerations and null labels are treated as absent', () => {
+    const job = gitjobJob();
+    job.spec.template.spec.tolerations = null;
+    job.spec.template.metadata = { labels: null };
+    const { after } = applied(job, 'Job');
+    expect(after.spec.template.spec.tolerations).toEqual(CONTROLLER_TOLERATIONS);
+    expect(after.spec.template.metadata.labels).toEqual({ [KEY]: 'job_fleet-examples-3c4f2' });
+  });
+
+  test('nothing to add when the workload already has every toleration and the label', () => {
+    const job = gitjobJob();
+    job.spec.template.spec.tolerations = [UNINITIALIZED, ...CONTROLLER_TOLERATIONS];
+    job.spec.template.metadata = { labels: { [KEY]: 'mine' } };
+    const result = mutateWorkload(job, 'Job', inputs());
+    expect(result.patch).toEqual([]);
+  });
+});
+
+describe('component label values', () => {
+  test('long names are shortened to a valid, stable value that still differs per name', () => {
+    const long = 'a'.repeat(60) + '-gitrepo-with-a-very-long-name-indeed';
+    const v1 = applied(gitjobJob(long, 'aaaaa'), 'Job').after.spec.template.metadata.labels[KEY];
+    const v1again = applied(gitjobJob(long, 'aaaaa'), 'Job').after.spec.template.metadata.labels[KEY];
+    const v2 = applied(gitjobJob(long, 'bbbbb'), 'Job').after.spec.template.metadata.labels[KEY];
+    expect(v1.length).toBeLessThanOrEqual(63);
+    expect(isValidLabelValue(v1)).toBe(true);
+    expect(v1).toBe(v1again);
+    expect(v1).not.toBe(v2);
+    expect(v1.startsWith('job_aaaa')).toBe(true);
+  });
+
+  test('a CREATE with only generateName falls back to it, trimmed to a valid value', () => {
+    const job = gitjobJob();
+    delete job.metadata.name;
+    job.metadata.generateName = 'fleet-examples-';
+    const { after } = applied(job, 'Job');
+    expect(after.spec.template.metadata.labels[KEY]).toBe('job_fleet-examples');
+  });
+
+  test('neither name nor generateName: tolerations still added, label skipped with a warning', () => {
+    const job = gitjobJob();
+    delete job.metadata.name;
+    const { result, after } = applied(job, 'Job');
+    expect(after.spec.template.spec.tolerations).toHaveLength(4);
+    expect(after.spec.template.metadata.labels).toBeUndefined();
+    expect(result.warnings[0]).toMatch(/neither name nor generateName/);
+  });
+
+  test('Job values can never equal a Deployment value derived from a name', () => {
+    const fromJob = applied(gitjobJob('x', 'y'), 'Job').after.spec.template.metadata.labels[KEY];
+    const d = shardDeployment('s');
+    d.metadata.name = 'job-x-y';
+    const fromDeployment = applied(d, 'Deployment').after.spec.template.metadata.labels[KEY];
+    expect(fromJob).toBe('job_x-y');
+    expect(fromDeployment).toBe('job-x-y');
+    expect(fromJob).not.toBe(fromDeployment);
+  });
+
+  test('a custom label key with a prefix is escaped in the patch', () => {
+    const { result, after } = applied(cleanupClusterRegistrationsJob(), 'Job', inputs(CONTROLLER_TOLERATIONS, 'fleet.example.com/part'));
+    expect(result.patch.some((op) => op.path === '/spec/template/metadata/labels/fleet.example.com~1part')).toBe(true);
+    expect(after.spec.template.metadata.labels['fleet.example.com/part']).toBe('job_fleet-cleanup-clusterregistrations');
+  });
+});
+
+describe('Jobs with their own selector or owner', () => {
+  test('manualSelector Job: selector untouched and still matches the template', () => {
+    const job = gitjobJob();
+    job.spec.manualSelector = true;
+    job.spec.selector = { matchLabels: { 'batch.example.com/job': 'x' } };
+    job.spec.template.metadata = { labels: { 'batch.example.com/job': 'x' } };
+    const { after } = applied(job, 'Job');
+    expect(after.spec.selector).toEqual(job.spec.selector);
+    expect(after.spec.template.metadata.labels).toEqual({ 'batch.example.com/job': 'x', [KEY]: 'job_fleet-examples-3c4f2' });
+  });
+
+  test('a Job created by a CronJob keeps the label it got from the jobTemplate', () => {
+    const job = jobCreatedByCronJob();
+    const { result, after } = applied(job, 'Job');
+    expect(after.spec.template.metadata.labels[KEY]).toBe('cronjob_fleet-cleanup-gitrepo-jobs');
+    expect(result.changes.map((c) => c.kind)).toEqual(['tolerations']);
+  });
+
+  test('a CronJob-owned Job without the label (CronJob older than the webhook) is not given one', () => {
+    const job = jobCreatedByCronJob();
+    delete job.spec.template.metadata.labels[KEY];
+    const { after } = applied(job, 'Job');
+    expect(after.spec.template.metadata.labels[KEY]).toBeUndefined();
+  });
+});
+
+describe('opt-out and objects the webhook cannot understand', () => {
+  test('label fleet-webhook.io/skip=true: no change at all', () => {
+    const job = gitjobJob();
+    job.metadata.labels['fleet-webhook.io/skip'] = 'true';
+    const result = mutateWorkload(job, 'Job', inputs());
+    expect(result.patch).toEqual([]);
+    expect(result.skipped).toMatch(/skip/);
+  });
+
+  test.each([
+    ['no spec', (o: any) => delete o.spec, /spec.template is missing/],
+    ['no pod spec', (o: any) => delete o.spec.template.spec, /spec.template.spec is missing/],
+    ['tolerations not a list', (o: any) => (o.spec.template.spec.tolerations = { key: 'x' }), /tolerations is not a list/],
+    ['labels not a map', (o: any) => (o.spec.template.metadata = { labels: ['a'] }), /labels is not an object/],
+    ['annotations not a map', (o: any) => (o.metadata.annotations = 'x'), /annotations is not an object/],
+  ])('%s: allowed unchanged with a warning', (_name, breakIt, message) => {
+    const job = gitjobJob();
+    breakIt(job);
+    const result = mutateWorkload(job, 'Job', inputs());
+    expect(result.patch).toEqual([]);
+    expect(result.warnings.join(' ')).toMatch(message);
+  });
+
+  test('an existing change annotation is kept as the user left it', () => {
+    const job = gitjobJob();
+    job.metadata.annotations = { [ANNOTATION]: 'copied' };
+    const { after } = applied(job, 'Job');
+    expect(after.metadata.annotations[ANNOTATION]).toBe('copied');
+  });
+
+  test('an object without metadata gets it created whole', () => {
+    const job = gitjobJob();
+    delete job.metadata;
+    const { after } = applied(job, 'Job');
+    expect(after.metadata).toEqual({ annotations: { [ANNOTATION]: 'tolerations+2' } });
+  });
+});
