@@ -160,7 +160,7 @@ export function auditWarnings(result: MutationResult): string[] {
   const out: string[] = [];
   for (const c of result.changes) {
     if (c.kind === 'tolerations') {
-      out.push(listWarning(`fleet-webhook audit: would add ${c.count} toleration(s): `, c.items ?? []));
+      out.push(listWarning(`fleet-webhook audit: would add ${c.count} toleration${c.count === 1 ? '' : 's'}: `, c.items ?? []));
     } else if (c.kind === 'component-label') {
       out.push(`fleet-webhook audit: would add pod label ${c.detail}`);
     } else {

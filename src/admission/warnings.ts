@@ -20,7 +20,7 @@ export function listWarning(prefix: string, items: readonly string[]): string {
     const tail = rest > 0 ? ` (+${rest} more)` : '';
     const candidate = text + sep + items[i];
     if ((candidate + tail).length > WARNING_MAX_LENGTH) {
-      return fitWarning(`${text}${i === 0 ? '' : ','} (+${items.length - i} more)`);
+      return fitWarning(`${text} (+${items.length - i} more)`);
     }
     text = candidate;
   }
