@@ -5,7 +5,14 @@ import { UsageError } from './options.js';
 
 type Command = (argv: string[], env: NodeJS.ProcessEnv) => Promise<number>;
 
-const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+// Getters: touching process.stdin opens a handle that would keep `serve` alive after shutdown.
+const io = {
+  get stdin() {
+    return process.stdin;
+  },
+  stdout: process.stdout,
+  stderr: process.stderr,
+};
 const COMMANDS: Record<string, { summary: string; run: Command }> = {
   serve: { summary: 'Serve the mutating admission webhook over HTTPS', run: serveCommand },
   mutate: { summary: 'Apply the mutation offline to manifests (helm template output, files)', run: (a, e) => mutateCommand(a, e, io) },

@@ -105,7 +105,7 @@ export function evaluateDocument(handler: MutatingHandler, d: ParsedDocument): E
 export function describeChanges(changes: readonly Change[]): string {
   return changes
     .map((c) => {
-      if (c.kind === 'tolerations') return `${c.count} toleration(s) [${c.detail}]`;
+      if (c.kind === 'tolerations') return `${c.count} toleration${c.count === 1 ? '' : 's'} (${c.detail})`;
       if (c.kind === 'component-label') return `pod label ${c.detail}`;
       return `selector ${c.detail}`;
     })

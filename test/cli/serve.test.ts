@@ -1,0 +1,85 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { X509Certificate } from 'node:crypto';
+import { runCli, startCli, PACKAGE_ROOT } from '../support/cli.js';
+
+const exec = promisify(execFile);
+
+describe('fleet-webhook serve --standalone (what `npm start` runs)', () => {
+  test('generates certificates, prints a curl line that works, and exits 0 on SIGTERM', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'serve-'));
+    const server = startCli(['serve', '--standalone', '--port', '0', '--health-port', '0', '--host', '127.0.0.1', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key')]);
+    try {
+      const [line] = await server.waitFor(/curl --cacert .*\/mutate/);
+      // The line is for localhost: the generated certificate must cover it.
+      const cert = new X509Certificate(await readFile(join(dir, 'tls.crt')));
+      expect(cert.subjectAltName).toContain('DNS:localhost');
+      expect(cert.checkIssued(new X509Certificate(await readFile(join(dir, 'ca.crt'))))).toBe(true);
+      expect((await stat(join(dir, 'tls.key'))).mode & 0o777).toBe(0o600);
+      expect((await stat(join(dir, 'ca.key'))).mode & 0o777).toBe(0o600);
+
+      const { stdout } = await exec('sh', ['-c', `${line} -s`], { cwd: PACKAGE_ROOT });
+      const review = JSON.parse(stdout);
+      expect(review.response.uid).toBe('5b1ce8f2-7c1a-4a53-9d0e-2f4c8f1a7b10');
+      const patch = JSON.parse(Buffer.from(review.response.patch, 'base64').toString());
+      expect(patch.map((op: { path: string }) => op.path)).toEqual([
+        '/spec/template/spec/tolerations/-',
+        '/spec/template/spec/tolerations/-',
+        '/spec/template/metadata/labels',
+        '/metadata/annotations',
+      ]);
+
+      const listening = JSON.parse(server.output().stdout.split('\n').find((l) => l.includes('"msg":"listening"')) ?? '{}');
+      expect(listening.startupMs).toBeGreaterThan(0);
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+      expect(server.output().stdout).toContain('"msg":"shut down"');
+      // never log key material
+      expect(server.output().stdout).not.toContain('PRIVATE KEY');
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
+  test('keeps existing certificates instead of regenerating them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'serve-'));
+    const args = ['serve', '--standalone', '--port', '0', '--health-port', '0', '--host', '127.0.0.1', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key')];
+    const first = startCli(args);
+    await first.waitFor(/"msg":"listening"/);
+    first.child.kill('SIGTERM');
+    await first.exited;
+    const before = await readFile(join(dir, 'tls.crt'), 'utf8');
+    const second = startCli(args);
+    await second.waitFor(/"msg":"listening"/);
+    second.child.kill('SIGTERM');
+    await second.exited;
+    expect(await readFile(join(dir, 'tls.crt'), 'utf8')).toBe(before);
+    expect(second.output().stdout).not.toContain('generated a CA');
+  });
+});
+
+describe('fleet-webhook CLI', () => {
+  test('--help lists the commands; serve --help lists every flag with its environment variable', async () => {
+    const top = await runCli(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/serve/);
+    expect(top.stdout).toMatch(/mutate/);
+    const serve = await runCli(['serve', '--help']);
+    for (const flag of ['--port', '--health-port', '--tls-cert', '--tls-key', '--standalone', '--controller-file', '--controller-namespace', '--controller-name', '--mode', '--component-label-key', '--client-ca']) {
+      expect(serve.stdout).toContain(flag);
+    }
+    expect(serve.stdout).toContain('FLEET_WEBHOOK_HEALTH_PORT');
+  });
+
+  test('unknown commands and flags exit 2 with a message', async () => {
+    const unknown = await runCli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command "frobnicate"/);
+    const flag = await runCli(['serve', '--no-such-flag']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/unknown flag --no-such-flag/);
+  });
+});
