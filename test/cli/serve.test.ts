@@ -83,3 +83,36 @@ describe('fleet-webhook CLI', () => {
     expect(flag.stderr).toMatch(/unknown flag --no-such-flag/);
   });
 });
+
+describe('fleet-webhook serve against a cluster (the wire-protocol test API server)', () => {
+  test('--kubeconfig: ready after the first sync, mutates only opted-in namespaces with their mode', async () => {
+    const { FakeApiServer } = await import('../support/fake-apiserver.js');
+    const { makePki, post, decodePatch } = await import('../support/tls.js');
+    const { admissionReview, fleetControllerDeployment, gitjobJob } = await import('../support/fixtures.js');
+    const { eventually } = await import('../support/eventually.js');
+    const pki = await makePki();
+    const api = new FakeApiServer({ cert: pki.serving.cert, key: pki.serving.key, ca: pki.ca.cert });
+    await api.start();
+    api.namespace('fleet-default', { 'fleet-webhook.io/mode': 'enforce' });
+    api.namespace('fleet-local', { 'fleet-webhook.io/mode': 'audit' });
+    api.upsert('deployments', fleetControllerDeployment());
+    const server = startCli(['serve', '--port', '0', '--health-port', '0', '--host', '127.0.0.1', '--tls-cert', pki.certFile, '--tls-key', pki.keyFile, '--shutdown-delay-ms', '0'], {
+      env: { FLEET_WEBHOOK_KUBECONFIG: await api.writeKubeconfig() },
+    });
+    try {
+      const listening = JSON.parse((await server.waitFor(/\{[^\n]*"msg":"listening"[^\n]*\}/))[0]);
+      await eventually(async () => (await fetch(`http://127.0.0.1:${listening.healthPort}/readyz`)).status === 200);
+      const admit = async (ns: string) => (await post({ ca: pki.ca.cert, port: listening.port, body: JSON.stringify(admissionReview(gitjobJob('r', 'abcde', ns))) })).json().response;
+      expect(decodePatch(await admit('fleet-default')).length).toBeGreaterThan(0);
+      const audited = await admit('fleet-local');
+      expect(audited.patch).toBeUndefined();
+      expect(audited.auditAnnotations['would-mutate']).toBe('tolerations+2,component-label');
+      expect(await admit('default')).toEqual({ uid: expect.any(String), allowed: true });
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    } finally {
+      server.child.kill('SIGKILL');
+      await api.stop();
+    }
+  });
+});

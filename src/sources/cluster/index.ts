@@ -1,6 +1,11 @@
 import type { Logger } from 'pino';
 import type { Sources } from '../../serve.js';
+import type { ReadinessCheck } from '../../server/health-server.js';
 import type { TolerationSource } from '../types.js';
+import { loadKubeConfig } from './kubeconfig.js';
+import { ControllerTolerationStore, controllerTarget } from './controller.js';
+import { NamespaceModeStore, namespaceTarget } from './namespaces.js';
+import { Reflector, type KubeObject, type ReflectorOptions } from './reflector.js';
 
 export interface ClusterSourceOptions {
   kubeconfig?: string;
@@ -11,9 +16,67 @@ export interface ClusterSourceOptions {
   staticTolerations?: TolerationSource;
   resyncMs: number;
   watchTimeoutSeconds: number;
+  /** Silence after which a watch is presumed dead; default: the watch timeout plus 30 s. */
+  watchdogMs?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
   log: Logger;
+  hooks?: Pick<ReflectorOptions, 'onRestart' | 'onSync'>;
 }
 
-export async function startClusterSources(_opts: ClusterSourceOptions): Promise<Sources> {
-  throw new Error('cluster sources are not implemented yet; use --standalone');
+export interface ClusterSources extends Sources {
+  reflectors: Reflector<KubeObject>[];
+  controller?: ControllerTolerationStore;
+  namespaces: NamespaceModeStore;
+}
+
+/**
+ * Starts the list+watch loops and returns at once: readiness (not this call) waits for the first
+ * list, so a webhook started while the API server is down comes up as soon as it answers.
+ */
+export function startClusterSources(opts: ClusterSourceOptions): ClusterSources {
+  const kc = loadKubeConfig(opts.kubeconfig, opts.context);
+  const reflectorOptions: ReflectorOptions = {
+    kubeConfig: kc,
+    log: opts.log,
+    watchTimeoutSeconds: opts.watchTimeoutSeconds,
+    resyncMs: opts.resyncMs,
+    watchdogMs: opts.watchdogMs ?? opts.watchTimeoutSeconds * 1000 + 30_000,
+    backoffInitialMs: opts.backoffInitialMs,
+    backoffMaxMs: opts.backoffMaxMs,
+    ...opts.hooks,
+  };
+  const namespaces = new NamespaceModeStore();
+  const reflectors: Reflector<KubeObject>[] = [new Reflector(namespaceTarget(kc), namespaces, reflectorOptions) as Reflector<KubeObject>];
+  let controller: ControllerTolerationStore | undefined;
+  if (!opts.staticTolerations) {
+    const { controllerNamespace: ns, controllerName: name } = opts;
+    controller = new ControllerTolerationStore(ns, name, (t) =>
+      opts.log.info({ namespace: ns, name, tolerations: t?.length ?? null }, t ? 'controller tolerations updated' : 'controller Deployment not found'),
+    );
+    reflectors.push(new Reflector(controllerTarget(kc, ns, name), controller, reflectorOptions) as Reflector<KubeObject>);
+  }
+  for (const r of reflectors) r.start();
+
+  const names = ['namespaces', ...(controller ? ['controller'] : [])];
+  const checks: ReadinessCheck[] = reflectors.map((r, i) => ({
+    name: `source ${names[i]}`,
+    check: () => {
+      const st = r.status();
+      if (!st.synced) return { ok: false, detail: `not synced${st.lastError ? ` (${st.lastError})` : ''}` };
+      const age = Math.round((Date.now() - st.lastContactMs) / 1000);
+      // After the first sync, a lost API server keeps the last known state: ready, but say it is stale.
+      const detail = st.lastError && !st.watching ? `stale for ${age}s (${st.lastError})` : `synced, last contact ${age}s ago`;
+      return { ok: true, detail };
+    },
+  }));
+  return {
+    tolerations: opts.staticTolerations ?? (controller as ControllerTolerationStore),
+    modes: namespaces,
+    checks,
+    reflectors,
+    controller,
+    namespaces,
+    stop: () => reflectors.forEach((r) => r.stop()),
+  };
 }

@@ -1,0 +1,246 @@
+import { FakeApiServer, TOKEN } from '../support/fake-apiserver.js';
+import { startClusterSources, type ClusterSources } from '../../src/sources/cluster/index.js';
+import { admissionReview, CATTLE_OS, CONTROL_PLANE, DEDICATED, fleetControllerDeployment, gitjobJob } from '../support/fixtures.js';
+import { decodePatch, makePki, post, type TestPki } from '../support/tls.js';
+import { getHealth, startTestServer, type TestServer } from '../support/server.js';
+import { memoryLogger } from '../support/logger.js';
+import { eventually } from '../support/eventually.js';
+import type { RestartReason } from '../../src/sources/cluster/reflector.js';
+
+const MODE = 'fleet-webhook.io/mode';
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await makePki();
+});
+
+interface Harness {
+  api: FakeApiServer;
+  sources: ClusterSources;
+  server: TestServer;
+  restarts: RestartReason[];
+  admit(obj?: any): Promise<any>;
+  ready(): Promise<{ status: number; body: string }>;
+  stop(): Promise<void>;
+}
+
+async function harness(opts: { apiDown?: boolean; resyncMs?: number; seed?: (api: FakeApiServer) => void } = {}): Promise<Harness> {
+  const api = new FakeApiServer({ cert: pki.serving.cert, key: pki.serving.key, ca: pki.ca.cert });
+  if (opts.apiDown) await api.reservePort();
+  else await api.start();
+  (opts.seed ?? defaultSeed)(api);
+  const { log } = memoryLogger('warn');
+  const restarts: RestartReason[] = [];
+  const sources = startClusterSources({
+    kubeconfig: await api.writeKubeconfig(),
+    controllerNamespace: 'cattle-fleet-system',
+    controllerName: 'fleet-controller',
+    resyncMs: opts.resyncMs ?? 60_000,
+    watchTimeoutSeconds: 5,
+    watchdogMs: 700,
+    backoffInitialMs: 40,
+    backoffMaxMs: 300,
+    log,
+    hooks: { onRestart: (_s, reason) => restarts.push(reason) },
+  });
+  const server = await startTestServer({ ownNamespace: 'fleet-webhook-system' }, { sources }, pki);
+  return {
+    api,
+    sources,
+    server,
+    restarts,
+    admit: async (obj = gitjobJob()) => (await post({ ca: pki.ca.cert, port: server.webhook.port, body: JSON.stringify(admissionReview(obj)) })).json().response,
+    ready: () => getHealth(server.webhook.healthPort, '/readyz'),
+    stop: async () => {
+      await server.webhook.shutdown();
+      await api.stop();
+    },
+  };
+}
+
+function defaultSeed(api: FakeApiServer) {
+  api.namespace('fleet-default', { [MODE]: 'enforce' });
+  api.namespace('cattle-fleet-system', { [MODE]: 'enforce' });
+  api.namespace('fleet-webhook-system', { [MODE]: 'enforce' });
+  api.namespace('not-opted-in');
+  api.upsert('deployments', fleetControllerDeployment());
+}
+
+const tolerationsAdded = (response: any) => decodePatch(response).filter((op) => op.path.includes('tolerations')).map((op) => op.value);
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+describe('live cluster sources', () => {
+  test('list and watch requests use selectors, bookmarks, a server-side timeout and the kubeconfig token', async () => {
+    h = await harness();
+    await eventually(() => h!.api.openWatches() === 2);
+    const nsWatch = h.api.watchRequests('namespaces')[0];
+    expect(nsWatch.query).toMatchObject({ labelSelector: MODE, allowWatchBookmarks: 'true' });
+    expect(Number(nsWatch.query.timeoutSeconds)).toBeGreaterThanOrEqual(4);
+    expect(Number(nsWatch.query.timeoutSeconds)).toBeLessThanOrEqual(6);
+    const depWatch = h.api.watchRequests('deployments')[0];
+    expect(depWatch.path).toBe('/apis/apps/v1/namespaces/cattle-fleet-system/deployments');
+    expect(depWatch.query).toMatchObject({ fieldSelector: 'metadata.name=fleet-controller', allowWatchBookmarks: 'true' });
+    expect(h.api.requests.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
+  });
+
+  test('readiness waits for the first list; admissions use the live tolerations and namespace modes', async () => {
+    h = await harness();
+    await eventually(async () => (await h!.ready()).status === 200);
+    expect((await h.ready()).body).toMatch(/\[\+\] source namespaces: synced/);
+    expect(tolerationsAdded(await h.admit())).toEqual([CONTROL_PLANE, DEDICATED]);
+    // not opted in, and the webhook's own namespace even though it is labelled
+    expect((await h.admit(gitjobJob('r', 'aaaaa', 'not-opted-in'))).patch).toBeUndefined();
+    expect((await h.admit(gitjobJob('r', 'aaaaa', 'fleet-webhook-system'))).patch).toBeUndefined();
+  });
+
+  test('a changed controller toleration is used by the next admission', async () => {
+    h = await harness();
+    await eventually(async () => (await h!.ready()).status === 200);
+    const extra = { key: 'example.com/new-taint', operator: 'Exists', effect: 'NoSchedule' };
+    h.api.upsert('deployments', fleetControllerDeployment([CATTLE_OS, extra]));
+    await eventually(async () => expect(tolerationsAdded(await h!.admit())).toEqual([extra]));
+  });
+
+  test('a deleted and re-created controller Deployment', async () => {
+    h = await harness();
+    await eventually(async () => (await h!.ready()).status === 200);
+    h.api.delete('deployments', 'cattle-fleet-system', 'fleet-controller');
+    const missing = await eventually(async () => {
+      const r = await h!.admit();
+      expect(r.warnings?.[0]).toMatch(/controller cattle-fleet-system\/fleet-controller not found/);
+      return r;
+    });
+    expect(tolerationsAdded(missing)).toEqual([]); // no controller tolerations, but the label still comes
+    expect(decodePatch(missing).some((op) => op.path === '/spec/template/metadata/labels')).toBe(true);
+    h.api.upsert('deployments', fleetControllerDeployment());
+    await eventually(async () => expect(tolerationsAdded(await h!.admit())).toEqual([CONTROL_PLANE, DEDICATED]));
+    expect((await h.admit()).warnings).toBeUndefined();
+  });
+
+  test('a namespace relabelled from enforce to audit changes the response; removing the label stops mutation', async () => {
+    h = await harness();
+    await eventually(async () => (await h!.ready()).status === 200);
+    expect((await h.admit()).patchType).toBe('JSONPatch');
+    h.api.namespace('fleet-default', { [MODE]: 'audit' });
+    const audited = await eventually(async () => {
+      const r = await h!.admit();
+      expect(r.patch).toBeUndefined();
+      expect(r.auditAnnotations?.['would-mutate']).toBe('tolerations+2,component-label');
+      return r;
+    });
+    expect(audited.warnings.join('\n')).toMatch(/fleet-webhook audit: would add 2 tolerations/);
+    h.api.namespace('fleet-default', {});
+    await eventually(async () => expect(await h!.admit()).toEqual({ uid: expect.any(String), allowed: true }));
+    h.api.delete('namespaces', undefined, 'cattle-fleet-system');
+    await eventually(() => h!.sources.namespaces.modeFor('cattle-fleet-system') === undefined);
+  });
+
+  test('API server down at start: not ready, then ready once it answers', async () => {
+    h = await harness({ apiDown: true });
+    await new Promise((r) => setTimeout(r, 300));
+    const down = await h.ready();
+    expect(down.status).toBe(503);
+    expect(down.body).toMatch(/\[-\] source namespaces: not synced \(.*ECONNREFUSED/);
+    // fail open while not synced: allowed, warned, not mutated
+    const early = await h.admit();
+    expect(early.patch).toBeUndefined();
+    await h.api.start();
+    defaultSeed(h.api);
+    await eventually(async () => (await h!.ready()).status === 200, 10_000);
+    expect(h.restarts.filter((r) => r === 'error').length).toBeGreaterThan(0);
+    expect(tolerationsAdded(await h.admit())).toEqual([CONTROL_PLANE, DEDICATED]);
+  });
+
+  test('list failures (500) back off and recover without a restart of the process', async () => {
+    h = await harness({ seed: (api) => { defaultSeed(api); api.listFailures = [500, 500, 503]; } });
+    await eventually(async () => (await h!.ready()).status === 200);
+    expect(h.api.requests.filter((r) => r.query.watch !== 'true').length).toBeGreaterThanOrEqual(5);
+  });
+
+  test('a watch dropped mid-stream recovers and delivers what changed meanwhile', async () => {
+    h = await harness();
+    await eventually(() => h!.api.openWatches() === 2);
+    const listsBefore = h.api.requests.filter((r) => r.query.watch !== 'true').length;
+    h.api.dropWatches();
+    h.api.namespace('fleet-default', { [MODE]: 'audit' });
+    await eventually(() => h!.sources.namespaces.modeFor('fleet-default') === 'audit');
+    expect(h.restarts).toContain('error');
+    // resumed from its resourceVersion: no relist was needed
+    expect(h.api.requests.filter((r) => r.query.watch !== 'true').length).toBe(listsBefore);
+  });
+
+  test('410 Gone (as an ERROR event or an HTTP status) relists instead of looping on errors', async () => {
+    h = await harness();
+    await eventually(() => h!.api.openWatches() === 2);
+    const lists = () => h!.api.requests.filter((r) => r.query.watch !== 'true').length;
+    const before = lists();
+    h.api.compact();
+    h.api.upsert('deployments', fleetControllerDeployment([CATTLE_OS]), true); // lost with the history
+    h.api.expireOpenWatches();
+    await eventually(() => expect(lists()).toBeGreaterThanOrEqual(before + 2));
+    await eventually(() => expect(h!.sources.controller?.snapshot().tolerations).toEqual([CATTLE_OS]));
+    expect(h.restarts.filter((r) => r === 'expired').length).toBeGreaterThanOrEqual(2);
+
+    h.api.goneAsHttpStatus = true;
+    h.api.compact();
+    h.api.namespace('fleet-default', { [MODE]: 'audit' });
+    h.api.compact();
+    h.api.dropWatches();
+    await eventually(() => h!.sources.namespaces.modeFor('fleet-default') === 'audit');
+    await eventually(() => h!.api.openWatches() === 2);
+  });
+
+  test('a hung watch (half-open connection) is restarted by the watchdog', async () => {
+    h = await harness();
+    await eventually(() => h!.api.openWatches() === 2);
+    h.api.hangNextWatches = 2;
+    h.api.dropWatches();
+    await eventually(() => h!.api.openWatches() === 2); // both reconnected, and both hang
+    h.api.namespace('fleet-default', { [MODE]: 'audit' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.sources.namespaces.modeFor('fleet-default')).toBe('enforce'); // the hung watch delivered nothing
+    await eventually(() => h!.sources.namespaces.modeFor('fleet-default') === 'audit', 5000);
+    expect(h.restarts).toContain('watchdog');
+  });
+
+  test('bookmarks move the resourceVersion on, so a resume after compaction needs no relist', async () => {
+    h = await harness();
+    await eventually(() => h!.api.openWatches() === 2);
+    h.api.namespace('unrelated'); // advances the resourceVersion without an event for our watches
+    h.api.bookmark();
+    await new Promise((r) => setTimeout(r, 100));
+    const lists = h.api.requests.filter((r) => r.query.watch !== 'true').length;
+    h.api.compact();
+    h.api.dropWatches();
+    await eventually(() => h!.api.openWatches() === 2);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.api.requests.filter((r) => r.query.watch !== 'true').length).toBe(lists);
+    const resumed = h.api.watchRequests('namespaces').at(-1);
+    expect(Number(resumed?.query.resourceVersion)).toBeGreaterThanOrEqual(h.api['compactedRv']);
+  });
+
+  test('the periodic relist repairs an event that was lost', async () => {
+    h = await harness({ resyncMs: 400 });
+    await eventually(async () => (await h!.ready()).status === 200);
+    h.api.upsert('namespaces', { metadata: { name: 'fleet-default', labels: { [MODE]: 'audit' } } }, true);
+    await eventually(() => h!.sources.namespaces.modeFor('fleet-default') === 'audit', 5000);
+    expect(h.restarts).toContain('resync');
+  });
+
+  test('after the first sync, losing the API server keeps the last state and shows staleness', async () => {
+    h = await harness();
+    await eventually(async () => (await h!.ready()).status === 200);
+    await h.api.stop();
+    const stale = await eventually(async () => {
+      const r = await h!.ready();
+      expect(r.body).toMatch(/stale for \d+s/);
+      return r;
+    });
+    expect(stale.status).toBe(200);
+    expect(tolerationsAdded(await h.admit())).toEqual([CONTROL_PLANE, DEDICATED]);
+  });
+});
