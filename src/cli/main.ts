@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { serveCommand } from './serve.js';
 import { mutateCommand } from './mutate.js';
+import { certsCommand } from './certs.js';
 import { UsageError } from './options.js';
 
 type Command = (argv: string[], env: NodeJS.ProcessEnv) => Promise<number>;
@@ -16,6 +17,7 @@ const io = {
 const COMMANDS: Record<string, { summary: string; run: Command }> = {
   serve: { summary: 'Serve the mutating admission webhook over HTTPS', run: serveCommand },
   mutate: { summary: 'Apply the mutation offline to manifests (helm template output, files)', run: (a, e) => mutateCommand(a, e, io) },
+  certs: { summary: 'Generate the CA, serving certificate and Secret/caBundle for deploy/', run: (a, e) => certsCommand(a, e, io) },
 };
 
 export function topHelp(): string {
