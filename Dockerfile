@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# Build: Node 24 LTS with the dev toolchain; compile src/ only.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json
+
+# Production dependencies only, without install scripts (none of them needs one).
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# Runtime: distroless Node 24 (no shell, no package manager), numeric non-root user.
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY package.json ./package.json
+COPY examples ./examples
+USER 65532:65532
+EXPOSE 8443 8080
+ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli/main.js", "serve"]
