@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { MutatingHandler, DEFAULT_PROTECTED_NAMESPACES } from './admission/handler.js';
 import type { Toleration } from './mutation/types.js';
-import { createAdmissionServer, type AdmissionObserver } from './server/https-server.js';
+import { createAdmissionServer } from './server/https-server.js';
+import type { Metrics } from './observability/metrics.js';
 import { createHealthServer, type ReadinessCheck } from './server/health-server.js';
 import { CertificateReloader, loadTlsMaterial } from './server/tls.js';
 import type { Mode, NamespaceModeSource, TolerationSource } from './sources/types.js';
@@ -29,11 +30,13 @@ export interface ServeConfig {
   shutdownDelayMs: number;
 }
 
-/** Where tolerations and namespace modes come from, with what readiness needs of them. */
+/** Where tolerations and namespace modes come from, with what readiness and metrics need of them. */
 export interface Sources {
   tolerations: TolerationSource;
   modes: NamespaceModeSource;
   checks: readonly ReadinessCheck[];
+  /** Per cluster source: synced and in contact. Empty without a cluster. */
+  connections?: () => { name: string; connected: boolean }[];
   stop(): void;
 }
 
@@ -50,9 +53,7 @@ export interface RunningWebhook {
 export interface ServeDependencies {
   sources: Sources;
   log: Logger;
-  observer?: AdmissionObserver;
-  metrics?: () => Promise<{ contentType: string; body: string }>;
-  extraChecks?: readonly ReadinessCheck[];
+  metrics?: Metrics;
 }
 
 export async function startServe(config: ServeConfig, deps: ServeDependencies): Promise<RunningWebhook> {
@@ -79,7 +80,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
     log: log.child({ component: 'https' }),
     deadlineMs: config.deadlineMs,
     maxInFlight: config.maxInFlight,
-    observer: deps.observer,
+    observer: deps.metrics,
   });
   const reloader = new CertificateReloader(tlsPaths, tls, (m) => server.setTls(m), log.child({ component: 'tls' }));
 
@@ -89,8 +90,18 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
     name: 'certificate',
     check: () => ({ ok: listening, detail: `expires ${reloader.material().notAfter.toISOString()}` }),
   };
-  const checks = [tlsCheck, ...sources.checks, ...(deps.extraChecks ?? [])];
-  const health: HttpServer = createHealthServer({ checks: () => checks, shuttingDown: () => shuttingDown, metrics: deps.metrics });
+  const checks = [tlsCheck, ...sources.checks];
+  const metrics = deps.metrics;
+  metrics?.track({
+    certificateNotAfter: () => reloader.material().notAfter,
+    inFlight: () => server.inFlight(),
+    sources: sources.connections,
+    controllerTolerations: () => {
+      const snap = sources.tolerations.snapshot();
+      return snap.warning ? undefined : snap.tolerations.length;
+    },
+  });
+  const health: HttpServer = createHealthServer({ checks: () => checks, shuttingDown: () => shuttingDown, metrics: metrics && (() => metrics.expose()) });
 
   await server.app.listen({ host: config.host, port: config.port });
   listening = true;

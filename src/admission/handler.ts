@@ -13,6 +13,8 @@ export type Outcome = 'mutated' | 'audited' | 'unchanged' | 'skipped' | 'ignored
 export interface Decision {
   response: AdmissionResponse;
   outcome: Outcome;
+  /** Why an `error` outcome allowed the object unchanged. */
+  failReason?: 'internal_error' | 'deadline';
   /** The workload kind when supported, else the request's kind (bounded: only for metrics of supported kinds). */
   kind: WorkloadKind | undefined;
   mode: Mode | undefined;
@@ -64,6 +66,7 @@ export class MutatingHandler implements AdmissionHandler {
       return {
         response: { uid: request.uid, allowed: true, warnings: ['fleet-webhook: internal error, object not mutated'] },
         outcome: 'error',
+        failReason: 'internal_error',
         kind: undefined,
         mode: undefined,
         changes: [],

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { formatHelp, parseOptions, type OptionSpec } from './options.js';
 import { CLUSTER_FLAGS, LOGGING_FLAGS, MUTATION_FLAGS, mutationSettings } from './flags.js';
 import { createLogger, type LogLevel } from '../observability/log.js';
+import { Metrics } from '../observability/metrics.js';
 import { startServe, type RunningWebhook, type ServeConfig, type Sources } from '../serve.js';
 import { ensureCertificates } from '../certs/files.js';
 import { LOCALHOST_HOSTS } from '../certs/generate.js';
@@ -65,10 +66,11 @@ export async function serveCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     maxInFlight: Number(v['max-in-flight']),
     shutdownDelayMs: v['shutdown-delay-ms'] !== undefined ? Number(v['shutdown-delay-ms']) : standalone ? 0 : 5000,
   };
-  const sources = await buildSources(v, standalone, settings.mode, log);
+  const metrics = new Metrics();
+  const sources = await buildSources(v, standalone, settings.mode, log, metrics);
   let running: RunningWebhook;
   try {
-    running = await startServe(config, { sources, log });
+    running = await startServe(config, { sources, log, metrics });
   } catch (err) {
     sources.stop();
     throw err;
@@ -78,7 +80,7 @@ export async function serveCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
   return 0;
 }
 
-async function buildSources(v: Record<string, unknown>, standalone: boolean, mode: ServeConfig['mode'], log: Logger): Promise<Sources> {
+async function buildSources(v: Record<string, unknown>, standalone: boolean, mode: ServeConfig['mode'], log: Logger, metrics: Metrics): Promise<Sources> {
   const controllerName = String(v['controller-name']);
   let controllerFile = v['controller-file'] as string | undefined;
   if (standalone && !controllerFile) controllerFile = EXAMPLE_CONTROLLER_FILE;
@@ -99,6 +101,10 @@ async function buildSources(v: Record<string, unknown>, standalone: boolean, mod
     resyncMs: Number(v['resync-seconds']) * 1000,
     watchTimeoutSeconds: Number(v['watch-timeout-seconds']),
     log: log.child({ component: 'sources' }),
+    hooks: {
+      onRestart: (source, reason) => metrics.sourceRestarted(source, reason),
+      onSync: (source) => metrics.sourceSynced(source),
+    },
   });
 }
 

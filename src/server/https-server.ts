@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import type { AdmissionHandler, Decision } from '../admission/handler.js';
-import { BadReviewError, readReview, reviewResponse } from '../admission/review.js';
+import { BadReviewError, readReview, reviewResponse, type AdmissionRequest } from '../admission/review.js';
 import { secureContextOptions, type TlsMaterial } from './tls.js';
 
 /** Same limit as controller-runtime's webhook server. */
@@ -10,7 +10,7 @@ export const MAX_BODY_BYTES = 7 * 1024 * 1024;
 
 /** Receives every answered review and every refused request (metrics plug in here). */
 export interface AdmissionObserver {
-  decided(decision: Decision, seconds: number): void;
+  decided(decision: Decision, request: AdmissionRequest, seconds: number): void;
   refused(statusCode: number, reason: string): void;
 }
 
@@ -103,6 +103,7 @@ export function createAdmissionServer(opts: AdmissionServerOptions): AdmissionSe
       decision = {
         response: { uid: review.request.uid, allowed: true, warnings: ['fleet-webhook: deadline exceeded before the object could be mutated; allowed unchanged'] },
         outcome: 'error',
+        failReason: 'deadline',
         kind: undefined,
         mode: undefined,
         changes: [],
@@ -111,7 +112,7 @@ export function createAdmissionServer(opts: AdmissionServerOptions): AdmissionSe
     } else {
       decision = handler.handle(review.request);
     }
-    observer?.decided(decision, reply.elapsedTime / 1000);
+    observer?.decided(decision, review.request, reply.elapsedTime / 1000);
     return reply.header('content-type', 'application/json; charset=utf-8').send(reviewResponse(review.version, decision.response));
   });
 

@@ -74,6 +74,11 @@ export function startClusterSources(opts: ClusterSourceOptions): ClusterSources 
     tolerations: opts.staticTolerations ?? (controller as ControllerTolerationStore),
     modes: namespaces,
     checks,
+    connections: () =>
+      reflectors.map((r, i) => {
+        const st = r.status();
+        return { name: names[i], connected: st.synced && (st.watching || !st.lastError) };
+      }),
     reflectors,
     controller,
     namespaces,
