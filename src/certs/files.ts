@@ -1,6 +1,8 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateCa, generateServing, type CertificatePair } from './generate.js';
+import type { CertificatePair } from './generate.js';
+
+export const LOCALHOST_HOSTS = ['localhost', '127.0.0.1', '::1'];
 
 export interface CertificateFiles {
   caCert: string;
@@ -30,6 +32,7 @@ export async function writeCertificateFiles(dir: string, ca: CertificatePair, se
  */
 export async function ensureCertificates(dir: string, certFile: string, keyFile: string, hosts: readonly string[]): Promise<boolean> {
   if ((await exists(certFile)) && (await exists(keyFile))) return false;
+  const { generateCa, generateServing } = await import('./generate.js');
   const ca = await generateCa();
   const serving = await generateServing(ca, hosts);
   const files = await writeCertificateFiles(dir, ca, serving);

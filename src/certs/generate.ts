@@ -57,4 +57,4 @@ export function serviceHosts(service: string, namespace: string, clusterDomain =
   return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.${clusterDomain}`];
 }
 
-export const LOCALHOST_HOSTS = ['localhost', '127.0.0.1', '::1'];
+export { LOCALHOST_HOSTS } from './files.js';

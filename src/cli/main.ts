@@ -1,7 +1,4 @@
 #!/usr/bin/env node
-import { serveCommand } from './serve.js';
-import { mutateCommand } from './mutate.js';
-import { certsCommand } from './certs.js';
 import { UsageError } from './options.js';
 
 type Command = (argv: string[], env: NodeJS.ProcessEnv) => Promise<number>;
@@ -14,10 +11,12 @@ const io = {
   stdout: process.stdout,
   stderr: process.stderr,
 };
+// Commands load lazily: `serve --standalone` must not pay for the cluster client or certificate
+// generation (tens of MB and hundreds of ms at start-up) when it does not use them.
 const COMMANDS: Record<string, { summary: string; run: Command }> = {
-  serve: { summary: 'Serve the mutating admission webhook over HTTPS', run: serveCommand },
-  mutate: { summary: 'Apply the mutation offline to manifests (helm template output, files)', run: (a, e) => mutateCommand(a, e, io) },
-  certs: { summary: 'Generate the CA, serving certificate and Secret/caBundle for deploy/', run: (a, e) => certsCommand(a, e, io) },
+  serve: { summary: 'Serve the mutating admission webhook over HTTPS', run: async (a, e) => (await import('./serve.js')).serveCommand(a, e) },
+  mutate: { summary: 'Apply the mutation offline to manifests (helm template output, files)', run: async (a, e) => (await import('./mutate.js')).mutateCommand(a, e, io) },
+  certs: { summary: 'Generate the CA, serving certificate and Secret/caBundle for deploy/', run: async (a, e) => (await import('./certs.js')).certsCommand(a, e, io) },
 };
 
 export function topHelp(): string {

@@ -5,12 +5,10 @@ import { CLUSTER_FLAGS, LOGGING_FLAGS, MUTATION_FLAGS, mutationSettings } from '
 import { createLogger, type LogLevel } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { startServe, type RunningWebhook, type ServeConfig, type Sources } from '../serve.js';
-import { ensureCertificates } from '../certs/files.js';
-import { LOCALHOST_HOSTS } from '../certs/generate.js';
+import { ensureCertificates, LOCALHOST_HOSTS } from '../certs/files.js';
 import { EXAMPLE_CONTROLLER_FILE, EXAMPLE_REVIEW_FILE } from '../paths.js';
 import { readControllerFile } from '../sources/controller-file.js';
 import { GlobalModeSource, StaticTolerationSource } from '../sources/static.js';
-import { startClusterSources } from '../sources/cluster/index.js';
 import type { TolerationSource } from '../sources/types.js';
 
 export const SERVE_FLAGS: readonly OptionSpec[] = [
@@ -92,6 +90,7 @@ async function buildSources(v: Record<string, unknown>, standalone: boolean, mod
   if (standalone) {
     return { tolerations: tolerations as TolerationSource, modes: new GlobalModeSource(mode), checks: [], stop: () => {} };
   }
+  const { startClusterSources } = await import('../sources/cluster/index.js');
   return startClusterSources({
     kubeconfig: v.kubeconfig as string | undefined,
     context: v.context as string | undefined,

@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem, release } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+export const BASELINE = fileURLToPath(new URL('./baseline.js', import.meta.url));
+const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
+
+export interface RunningServer {
+  name: string;
+  child: ChildProcess;
+  port: number;
+  healthPort?: number;
+  stop(): Promise<void>;
+}
+
+/** Starts a server process and waits for its `listening` JSON line. */
+export function startServer(name: string, script: string, args: string[]): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.includes('"msg":"listening"'));
+      if (!line) return;
+      child.stdout?.off('data', onData);
+      child.stdout?.resume();
+      const info = JSON.parse(line);
+      resolve({
+        name,
+        child,
+        port: info.port,
+        healthPort: info.healthPort,
+        stop: () =>
+          new Promise((r) => {
+            child.once('exit', () => r());
+            child.kill('SIGTERM');
+          }),
+      });
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.resume();
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${out}`)));
+  });
+}
+
+/** User+system CPU of a process so far, in milliseconds (from /proc, so the server cannot skew it). */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+}
+
+export function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+export interface LoadResult {
+  requests: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  errors: number;
+  cpuPerRequestUs: number;
+}
+
+/** Keep-alive HTTP/1.1 load over TLS with `connections` parallel connections, as the API server calls. */
+export async function load(server: RunningServer, ca: string, body: string, connections: number, opts: { seconds?: number; amount?: number }): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const cpuBefore = cpuMs(server.child.pid as number);
+  const instance = autocannon({
+    url: `https://localhost:${server.port}/mutate`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections,
+    ...(opts.amount ? { amount: opts.amount } : { duration: opts.seconds ?? 5 }),
+    timeout: 10,
+    tlsOptions: { ca },
+  });
+  instance.on('response', (_c, status, _b, ms) => {
+    if (status === 200) latencies.push(ms);
+  });
+  const result = await instance;
+  const cpu = cpuMs(server.child.pid as number) - cpuBefore;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0, 2);
+  const ok = latencies.length;
+  return {
+    requests: ok,
+    rps: round(ok / result.duration, 0),
+    p50: pct(50),
+    p95: pct(95),
+    p99: pct(99),
+    errors: result.errors + result.timeouts + result.non2xx,
+    cpuPerRequestUs: ok > 0 ? round((cpu * 1000) / ok, 1) : 0,
+  };
+}
+
+export function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+export function machine(): Record<string, unknown> {
+  const c = cpus();
+  return { cpu: c[0]?.model ?? 'unknown', cores: c.length, memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version, kernel: release() };
+}

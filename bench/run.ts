@@ -1,0 +1,153 @@
+/**
+ * npm run bench: the webhook (standalone, over TLS) against a baseline fastify HTTPS server that only
+ * parses the same JSON, side by side in one run. Options: --seconds N (per load run, default 5),
+ * --memory-seconds N (sustained run, default 60), --smoke (a few hundred requests, for CI).
+ */
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateCa, generateServing, LOCALHOST_HOSTS } from '../src/certs/generate.js';
+import { BASELINE, CLI, load, machine, round, rssMb, startServer, type LoadResult, type RunningServer } from './lib.js';
+import { REALISTIC, reviewOfSize } from './objects.js';
+import { fleetControllerDeployment } from '../test/support/fixtures.js';
+
+const args = process.argv.slice(2);
+const smoke = args.includes('--smoke');
+const numberArg = (name: string, def: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? def : Number(args[i + 1]);
+};
+const seconds = numberArg('seconds', 5);
+const memorySeconds = smoke ? 2 : numberArg('memory-seconds', 60);
+const loadOpts = smoke ? { amount: 200 } : { seconds };
+const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+
+interface Row {
+  scenario: string;
+  connections: number;
+  webhook: LoadResult;
+  baseline?: LoadResult;
+  ratio?: { cpu: number; rps: number; p99: number };
+}
+
+async function main() {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-'));
+  const ca = await generateCa('bench-ca');
+  const serving = await generateServing(ca, LOCALHOST_HOSTS);
+  const certFile = join(dir, 'tls.crt');
+  const keyFile = join(dir, 'tls.key');
+  await writeFile(certFile, serving.cert);
+  await writeFile(keyFile, serving.key);
+  const webhookArgs = (controllerFile?: string) => [
+    'serve', '--standalone', '--port', '0', '--health-port', '0', '--host', '127.0.0.1', '--tls-cert', certFile, '--tls-key', keyFile,
+    ...(controllerFile ? ['--controller-file', controllerFile] : []),
+  ];
+  const env = machine();
+  console.log(`fleet-webhook benchmark on ${env.cpu} (${env.cores} cores, ${env.memoryGiB} GiB), Node ${env.node}, Linux ${env.kernel}`);
+  console.log(smoke ? 'smoke run: 200 requests per load, no thresholds\n' : `${seconds}s per load run, keep-alive HTTP/1.1 connections over TLS\n`);
+
+  const rows: Row[] = [];
+  const webhook = await startServer('webhook', CLI, webhookArgs());
+  const baseline = await startServer('baseline', BASELINE, [certFile, keyFile]);
+  const idleRss = rssMb(webhook.child.pid as number);
+  try {
+    const concurrencies = smoke ? [1, 16] : [1, 16, 64];
+    for (const [name, make] of Object.entries(REALISTIC)) {
+      const body = make();
+      for (const c of concurrencies) rows.push(await compare(`${name} (${(body.length / 1024).toFixed(1)} KB)`, c, body, webhook, baseline, ca.cert));
+    }
+    const sizes = smoke ? [1024, 100 * 1024] : [1024, 10 * 1024, 100 * 1024, 1024 * 1024];
+    for (const size of sizes) rows.push(await compare(`object size ${size >= 1048576 ? '1 MB' : `${size / 1024} KB`}`, 4, reviewOfSize(size), webhook, baseline, ca.cert));
+  } finally {
+    await baseline.stop();
+  }
+
+  for (const n of smoke ? [1, 100] : [1, 10, 100]) {
+    const controllerFile = join(dir, `controller-${n}.json`);
+    const tolerations = Array.from({ length: n }, (_, i) => ({ key: `example.com/taint-${i}`, operator: 'Exists', effect: 'NoSchedule' }));
+    await writeFile(controllerFile, JSON.stringify(fleetControllerDeployment(tolerations)));
+    const server = await startServer(`webhook-${n}`, CLI, webhookArgs(controllerFile));
+    try {
+      const result = await load(server, ca.cert, REALISTIC['gitjob Job'](), 16, loadOpts);
+      rows.push({ scenario: `controller tolerations: ${n}`, connections: 16, webhook: result });
+    } finally {
+      await server.stop();
+    }
+  }
+
+  const memory = await sustained(webhook, ca.cert, idleRss);
+  const startup = await startupTimes(webhookArgs());
+  await webhook.stop();
+
+  printTable(rows);
+  console.log(`\nmemory: idle ${memory.idleRssMb} MB; under load ${memory.startRssMb} MB after 1s, ${memory.endRssMb} MB after ${memorySeconds}s (max ${memory.maxRssMb} MB, ${memory.requests} requests, ${memory.errors} errors)`);
+  console.log(`start to ready (standalone, certificates present): median ${startup.medianMs} ms of ${startup.runs.length} runs`);
+  const report = { date: new Date().toISOString(), machine: env, smoke, secondsPerRun: smoke ? null : seconds, rows, memory, startup };
+  await mkdir(RESULTS, { recursive: true });
+  const file = join(RESULTS, `${smoke ? 'smoke' : 'bench'}-${report.date.replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, JSON.stringify(report, null, 2));
+  console.log(`\nwrote ${file}`);
+}
+
+async function compare(scenario: string, connections: number, body: string, webhook: RunningServer, baseline: RunningServer, ca: string): Promise<Row> {
+  // Warm both up, then measure one after the other on the same machine.
+  await load(webhook, ca, body, connections, { amount: 200 });
+  await load(baseline, ca, body, connections, { amount: 200 });
+  const w = await load(webhook, ca, body, connections, loadOpts);
+  const b = await load(baseline, ca, body, connections, loadOpts);
+  const ratio = { cpu: round(w.cpuPerRequestUs / b.cpuPerRequestUs, 2), rps: round(w.rps / b.rps, 2), p99: round(w.p99 / b.p99, 2) };
+  return { scenario, connections, webhook: w, baseline: b, ratio };
+}
+
+async function sustained(webhook: RunningServer, ca: string, idleRssMb: number) {
+  const pid = webhook.child.pid as number;
+  const samples: number[] = [];
+  const timer = setInterval(() => samples.push(rssMb(pid)), 1000);
+  const bodies = Object.values(REALISTIC).map((m) => m());
+  const results = await Promise.all(bodies.map((b) => load(webhook, ca, b, 8, { seconds: memorySeconds })));
+  clearInterval(timer);
+  return {
+    idleRssMb,
+    startRssMb: samples[0] ?? rssMb(pid),
+    endRssMb: samples.at(-1) ?? rssMb(pid),
+    maxRssMb: Math.max(...samples, 0),
+    samples,
+    requests: results.reduce((a, r) => a + r.requests, 0),
+    errors: results.reduce((a, r) => a + r.errors, 0),
+  };
+}
+
+async function startupTimes(argsFor: string[]) {
+  const runs: number[] = [];
+  for (let i = 0; i < (smoke ? 1 : 5); i++) {
+    const t0 = performance.now();
+    const server = await startServer('startup', CLI, argsFor);
+    for (;;) {
+      const res = await fetch(`http://127.0.0.1:${server.healthPort}/readyz`).catch(() => undefined);
+      if (res?.status === 200) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    runs.push(Math.round(performance.now() - t0));
+    await server.stop();
+  }
+  const sorted = [...runs].sort((a, b) => a - b);
+  return { runs, medianMs: sorted[Math.floor(sorted.length / 2)] };
+}
+
+function printTable(rows: Row[]) {
+  const header = ['scenario', 'conns', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'CPU µs/req', 'base req/s', 'base p99', 'base CPU µs', 'CPU ×', 'req/s ×', 'p99 ×'];
+  const lines = rows.map((r) => [
+    r.scenario, r.connections, r.webhook.rps, r.webhook.p50, r.webhook.p95, r.webhook.p99, r.webhook.errors, r.webhook.cpuPerRequestUs,
+    r.baseline?.rps ?? '', r.baseline?.p99 ?? '', r.baseline?.cpuPerRequestUs ?? '', r.ratio?.cpu ?? '', r.ratio?.rps ?? '', r.ratio?.p99 ?? '',
+  ].map(String));
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(fmt(header));
+  for (const l of lines) console.log(fmt(l));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
