@@ -23,4 +23,5 @@ app.listen({ host: '127.0.0.1', port: 0 }).then(() => {
   const address = app.server.address();
   process.stdout.write(JSON.stringify({ msg: 'listening', port: typeof address === 'object' && address ? address.port : 0 }) + '\n');
 });
-process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+process.on('SIGTERM', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Change, MutationResult, Toleration, WorkloadKind } from '../mutation/types.js';
 import { changeSummary, mutateWorkload } from '../mutation/mutate.js';
-import { mergeTolerationSets } from '../mutation/tolerations.js';
+import { describeToleration, mergeTolerationSets } from '../mutation/tolerations.js';
 import { supportedKind } from '../mutation/workload.js';
 import type { Mode, NamespaceModeSource, TolerationSource } from '../sources/types.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
@@ -163,11 +163,12 @@ export function auditWarnings(result: MutationResult): string[] {
   const out: string[] = [];
   for (const c of result.changes) {
     if (c.kind === 'tolerations') {
-      out.push(listWarning(`fleet-webhook audit: would add ${c.count} toleration${c.count === 1 ? '' : 's'}: `, c.items ?? []));
+      const n = c.tolerations.length;
+      out.push(listWarning(`fleet-webhook audit: would add ${n} toleration${n === 1 ? '' : 's'}: `, c.tolerations.map(describeToleration)));
     } else if (c.kind === 'component-label') {
-      out.push(`fleet-webhook audit: would add pod label ${c.detail}`);
+      out.push(`fleet-webhook audit: would add pod label ${c.key}=${c.value}`);
     } else {
-      out.push(`fleet-webhook audit: would add ${c.detail} to spec.selector.matchLabels`);
+      out.push(`fleet-webhook audit: would add ${c.key}=${c.value} to spec.selector.matchLabels`);
     }
   }
   return out;

@@ -56,8 +56,18 @@ export function readReview(body: unknown): { version: ReviewVersion; request: Ad
   };
 }
 
-export function reviewResponse(version: ReviewVersion, response: AdmissionResponse): string {
-  return JSON.stringify({ apiVersion: version, kind: 'AdmissionReview', response });
+/**
+ * The response review as JSON text. Written by hand because it runs on every request: the same
+ * text JSON.stringify would give for { apiVersion, kind, response }, with far fewer allocations.
+ * `version` is one of REVIEW_VERSIONS and `patch` is base64, so neither needs escaping.
+ */
+export function reviewResponse(version: ReviewVersion, r: AdmissionResponse): string {
+  let out = '{"apiVersion":"' + version + '","kind":"AdmissionReview","response":{"uid":' + JSON.stringify(r.uid) + ',"allowed":true';
+  if (r.patchType !== undefined) out += ',"patchType":"' + r.patchType + '"';
+  if (r.patch !== undefined) out += ',"patch":"' + r.patch + '"';
+  if (r.warnings !== undefined) out += ',"warnings":' + JSON.stringify(r.warnings);
+  if (r.auditAnnotations !== undefined) out += ',"auditAnnotations":' + JSON.stringify(r.auditAnnotations);
+  return out + '}}';
 }
 
 function str(v: unknown): string {

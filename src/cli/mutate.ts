@@ -8,6 +8,7 @@ import { applyAddPatchToYaml, documentsToYaml, parseDocuments, type ParsedDocume
 import { supportedKindOfObject } from '../mutation/workload.js';
 import { isPlainObject } from '../mutation/json-pointer.js';
 import type { Change } from '../mutation/types.js';
+import { describeChange } from '../mutation/mutate.js';
 import { readControllerFile } from '../sources/controller-file.js';
 import { GlobalModeSource, StaticTolerationSource } from '../sources/static.js';
 
@@ -103,13 +104,7 @@ export function evaluateDocument(handler: MutatingHandler, d: ParsedDocument): E
 }
 
 export function describeChanges(changes: readonly Change[]): string {
-  return changes
-    .map((c) => {
-      if (c.kind === 'tolerations') return `${c.count} toleration${c.count === 1 ? '' : 's'} (${c.detail})`;
-      if (c.kind === 'component-label') return `pod label ${c.detail}`;
-      return `selector ${c.detail}`;
-    })
-    .join('; ');
+  return changes.map(describeChange).join('; ');
 }
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<string> {

@@ -4,7 +4,7 @@ export function escapePointerToken(token: string): string {
   return token.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-export function pointer(...tokens: string[]): string {
+export function pointer(...tokens: readonly string[]): string {
   let out = '';
   for (const token of tokens) out += '/' + escapePointerToken(token);
   return out;

@@ -1,5 +1,5 @@
 import type { AddOperation, Change, JsonObject, MutationInputs, MutationResult, WorkloadKind } from './types.js';
-import { isPlainObject, pointer } from './json-pointer.js';
+import { escapePointerToken, isPlainObject, pointer } from './json-pointer.js';
 import { describeToleration, missingTolerations } from './tolerations.js';
 import { componentLabelValue } from './component-label.js';
 import { getObjectAt, isOwnedByCronJob, podTemplatePath, stringField } from './workload.js';
@@ -28,14 +28,13 @@ export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: Mutatio
   const patch: AddOperation[] = [];
   const changes: Change[] = [];
 
+  const paths = PATHS[kind];
   const existing = Array.isArray(podSpec.tolerations) ? podSpec.tolerations : undefined;
   const toAdd = missingTolerations(existing ?? [], inputs.tolerations);
   if (toAdd.length > 0) {
-    const tolerationsPath = pointer(...templatePath, 'spec', 'tolerations');
-    if (existing) for (const t of toAdd) patch.push({ op: 'add', path: tolerationsPath + '/-', value: t });
-    else patch.push({ op: 'add', path: tolerationsPath, value: toAdd });
-    const items = toAdd.map(describeToleration);
-    changes.push({ kind: 'tolerations', count: toAdd.length, items, detail: items.join(', ') });
+    if (existing) for (const t of toAdd) patch.push({ op: 'add', path: paths.appendToleration, value: t });
+    else patch.push({ op: 'add', path: paths.tolerations, value: toAdd });
+    changes.push({ kind: 'tolerations', tolerations: toAdd });
   }
 
   const key = inputs.componentLabelKey;
@@ -54,10 +53,10 @@ export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: Mutatio
       warnings.push(`${key} not added: the ${kind} has neither name nor generateName`);
     } else {
       templateValue = value;
-      if (templateLabels) patch.push({ op: 'add', path: pointer(...templatePath, 'metadata', 'labels', key), value });
-      else if (templateMeta) patch.push({ op: 'add', path: pointer(...templatePath, 'metadata', 'labels'), value: { [key]: value } });
-      else patch.push({ op: 'add', path: pointer(...templatePath, 'metadata'), value: { labels: { [key]: value } } });
-      changes.push({ kind: 'component-label', detail: `${key}=${value}` });
+      if (templateLabels) patch.push({ op: 'add', path: paths.labels + '/' + escapePointerToken(key), value });
+      else if (templateMeta) patch.push({ op: 'add', path: paths.labels, value: { [key]: value } });
+      else patch.push({ op: 'add', path: paths.templateMetadata, value: { labels: { [key]: value } } });
+      changes.push({ kind: 'component-label', key, value });
     }
   }
 
@@ -65,11 +64,11 @@ export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: Mutatio
     const selector = ownSelector;
     if (selector && !selectorConstrains(selector, key)) {
       if (isPlainObject(selector.matchLabels)) {
-        patch.push({ op: 'add', path: pointer('spec', 'selector', 'matchLabels', key), value: templateValue });
+        patch.push({ op: 'add', path: '/spec/selector/matchLabels/' + escapePointerToken(key), value: templateValue });
       } else {
         patch.push({ op: 'add', path: '/spec/selector/matchLabels', value: { [key]: templateValue } });
       }
-      changes.push({ kind: 'selector', detail: `${key}=${templateValue}` });
+      changes.push({ kind: 'selector', key, value: templateValue });
     }
   }
 
@@ -84,8 +83,28 @@ export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: Mutatio
 
 /** A short deterministic record of what changed, e.g. `tolerations+2,component-label,selector`. */
 export function changeSummary(changes: readonly Change[]): string {
-  return changes.map((c) => (c.kind === 'tolerations' ? `tolerations+${c.count}` : c.kind)).join(',');
+  let out = '';
+  for (const c of changes) out += (out ? ',' : '') + (c.kind === 'tolerations' ? `tolerations+${c.tolerations.length}` : c.kind);
+  return out;
 }
+
+/** For people: `2 tolerations (a, b)`, `pod label k=v`, `selector k=v`. */
+export function describeChange(c: Change): string {
+  if (c.kind === 'tolerations') {
+    const n = c.tolerations.length;
+    return `${n} toleration${n === 1 ? '' : 's'} (${c.tolerations.map(describeToleration).join(', ')})`;
+  }
+  return `${c.kind === 'selector' ? 'selector' : 'pod label'} ${c.key}=${c.value}`;
+}
+
+/** JSON pointers that depend only on the kind, built once. */
+const PATHS: Record<WorkloadKind, { tolerations: string; appendToleration: string; labels: string; templateMetadata: string }> = Object.fromEntries(
+  (['Job', 'CronJob', 'Deployment'] as const).map((kind) => {
+    const template = podTemplatePath(kind);
+    const tolerations = pointer(...template, 'spec', 'tolerations');
+    return [kind, { tolerations, appendToleration: tolerations + '/-', labels: pointer(...template, 'metadata', 'labels'), templateMetadata: pointer(...template, 'metadata') }];
+  }),
+) as Record<WorkloadKind, { tolerations: string; appendToleration: string; labels: string; templateMetadata: string }>;
 
 function addChangeAnnotation(patch: AddOperation[], metadata: JsonObject | undefined, key: string, changes: Change[]): void {
   const value = changeSummary(changes);
@@ -98,7 +117,7 @@ function addChangeAnnotation(patch: AddOperation[], metadata: JsonObject | undef
     patch.push({ op: 'add', path: '/metadata/annotations', value: { [key]: value } });
   } else if (!(key in annotations)) {
     // An existing record (from an earlier pass, or copied with the manifest) is the user's data now.
-    patch.push({ op: 'add', path: pointer('metadata', 'annotations', key), value });
+    patch.push({ op: 'add', path: '/metadata/annotations/' + escapePointerToken(key), value });
   }
 }
 

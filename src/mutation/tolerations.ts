@@ -25,14 +25,27 @@ export function mergeTolerationSets(...sets: readonly (readonly Toleration[])[])
   return out;
 }
 
+/** Identities of a wanted set, computed once per set (the set changes only with the controller). */
+const wantedIdentities = new WeakMap<readonly Toleration[], string[]>();
+
+function identitiesOf(wanted: readonly Toleration[]): string[] {
+  let ids = wantedIdentities.get(wanted);
+  if (!ids) {
+    ids = wanted.map(tolerationIdentity);
+    wantedIdentities.set(wanted, ids);
+  }
+  return ids;
+}
+
 /** The wanted tolerations that `existing` lacks, in the wanted order. */
 export function missingTolerations(existing: readonly unknown[], wanted: readonly Toleration[]): Toleration[] {
   if (wanted.length === 0) return [];
+  const ids = identitiesOf(wanted);
   const present = new Set<string>();
   for (const t of existing) if (isPlainObject(t)) present.add(tolerationIdentity(t as Toleration));
   const missing: Toleration[] = [];
-  for (const t of wanted) {
-    if (!present.has(tolerationIdentity(t))) missing.push(t);
+  for (let i = 0; i < wanted.length; i++) {
+    if (!present.has(ids[i])) missing.push(wanted[i]);
   }
   return missing;
 }

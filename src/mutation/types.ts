@@ -25,14 +25,13 @@ export interface MutationInputs {
 
 export type ChangeKind = 'tolerations' | 'component-label' | 'selector';
 
-export interface Change {
-  kind: ChangeKind;
-  /** Human-readable detail, e.g. the tolerations added or the label set. */
-  detail: string;
-  /** For tolerations: how many were added, and each one described. */
-  count?: number;
-  items?: string[];
-}
+/**
+ * One change, as data: descriptions for warnings and summaries are built only by the code that
+ * shows them (see describeChange), never on the admission hot path.
+ */
+export type Change =
+  | { kind: 'tolerations'; tolerations: readonly Toleration[] }
+  | { kind: 'component-label' | 'selector'; key: string; value: string };
 
 /** A single RFC 6902 "add" operation: the webhook never removes, replaces or moves user data. */
 export interface AddOperation {

@@ -1,10 +1,22 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { DenseCounter, DenseHistogram, type Dimension } from './dense-metrics.js';
 import type { Decision } from '../admission/handler.js';
 import type { AdmissionRequest } from '../admission/review.js';
 import type { AdmissionObserver } from '../server/https-server.js';
 import type { RestartReason } from '../sources/cluster/reflector.js';
 
-const OPERATIONS = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
+// The label spaces: every value a label can take, the last one catching anything else.
+const KIND: Dimension = { name: 'kind', values: ['Job', 'CronJob', 'Deployment', 'other'] };
+const OPERATION: Dimension = { name: 'operation', values: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT', 'other'] };
+const MODE: Dimension = { name: 'mode', values: ['enforce', 'audit', 'none'] };
+const RESULT: Dimension = { name: 'result', values: ['mutated', 'audited', 'unchanged', 'skipped', 'ignored', 'error'] };
+const CHANGE: Dimension = { name: 'change', values: ['tolerations', 'component-label', 'selector'] };
+
+/** Index of `value` in the dimension, or of its last value ('other', 'none') when absent. */
+function indexOf(dim: Dimension, value: string | undefined): number {
+  const i = value === undefined ? -1 : dim.values.indexOf(value);
+  return i === -1 ? dim.values.length - 1 : i;
+}
 
 /**
  * Prometheus metrics, all prefixed fleet_webhook_ (the default process and Node.js metrics keep
@@ -21,31 +33,23 @@ export interface LiveState {
 export class Metrics implements AdmissionObserver {
   readonly registry = new Registry();
   private live: LiveState = {};
-  private readonly requests = new Counter({
-    name: 'fleet_webhook_admission_requests_total',
-    help: 'Admission reviews answered, by result (mutated, audited, unchanged, skipped, ignored, error)',
-    labelNames: ['kind', 'operation', 'mode', 'result'] as const,
-    registers: [this.registry],
-  });
-  private readonly duration = new Histogram({
-    name: 'fleet_webhook_admission_duration_seconds',
-    help: 'Time from request arrival to response, by kind and mode',
-    labelNames: ['kind', 'mode'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [this.registry],
-  });
-  private readonly mutations = new Counter({
-    name: 'fleet_webhook_mutations_total',
-    help: 'Changes patched in enforce mode, by kind and change (tolerations, component-label, selector)',
-    labelNames: ['kind', 'change'] as const,
-    registers: [this.registry],
-  });
-  private readonly wouldMutate = new Counter({
-    name: 'fleet_webhook_audit_would_mutate_total',
-    help: 'Changes computed but not applied in audit mode, by kind and change',
-    labelNames: ['kind', 'change'] as const,
-    registers: [this.registry],
-  });
+  private readonly requests = new DenseCounter(
+    'fleet_webhook_admission_requests_total',
+    'Admission reviews answered, by result (mutated, audited, unchanged, skipped, ignored, error)',
+    [KIND, OPERATION, MODE, RESULT],
+  );
+  private readonly duration = new DenseHistogram(
+    'fleet_webhook_admission_duration_seconds',
+    'Time from request arrival to response, by kind and mode',
+    [KIND, MODE],
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  );
+  private readonly mutations = new DenseCounter(
+    'fleet_webhook_mutations_total',
+    'Changes patched in enforce mode, by kind and change (tolerations, component-label, selector)',
+    [KIND, CHANGE],
+  );
+  private readonly wouldMutate = new DenseCounter('fleet_webhook_audit_would_mutate_total', 'Changes computed but not applied in audit mode, by kind and change', [KIND, CHANGE]);
   private readonly failOpen = new Counter({
     name: 'fleet_webhook_fail_open_total',
     help: 'Requests allowed without mutation because of a problem, by reason (internal_error, deadline, overload)',
@@ -110,17 +114,17 @@ export class Metrics implements AdmissionObserver {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    for (const m of [this.requests, this.duration, this.mutations, this.wouldMutate]) this.registry.registerMetric(m as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 
   decided(decision: Decision, request: AdmissionRequest, seconds: number): void {
-    const kind = decision.kind ?? 'other';
-    const mode = decision.mode ?? 'none';
-    const operation = OPERATIONS.has(request.operation) ? request.operation : 'other';
-    this.requests.inc({ kind, operation, mode, result: decision.outcome });
-    this.duration.observe({ kind, mode }, seconds);
+    const kind = indexOf(KIND, decision.kind);
+    const mode = indexOf(MODE, decision.mode);
+    this.requests.inc(this.requests.at(kind, indexOf(OPERATION, request.operation), mode, indexOf(RESULT, decision.outcome)));
+    this.duration.observe(this.duration.at(kind, mode), seconds);
     if (decision.outcome === 'error') this.failOpen.inc({ reason: decision.failReason ?? 'internal_error' });
     const counter = decision.outcome === 'mutated' ? this.mutations : decision.outcome === 'audited' ? this.wouldMutate : undefined;
-    if (counter) for (const c of decision.changes) counter.inc({ kind, change: c.kind });
+    if (counter) for (const c of decision.changes) counter.inc(counter.at(kind, indexOf(CHANGE, c.kind)));
   }
 
   refused(statusCode: number, reason: string): void {
