@@ -58,3 +58,22 @@ export function serviceHosts(service: string, namespace: string, clusterDomain =
 }
 
 export { LOCALHOST_HOSTS } from './files.js';
+
+/**
+ * A client certificate signed by `ca`, for callers of a webhook started with --client-ca (the API
+ * server's admission client configuration points at such a pair).
+ */
+export async function generateClient(ca: CertificatePair, commonName: string, now = new Date(), validityDays = SERVING_VALIDITY_DAYS): Promise<CertificatePair> {
+  const pems = await generate([{ name: 'commonName', value: commonName }], {
+    ...KEY,
+    notBeforeDate: new Date(now.getTime() - BACKDATE_MS),
+    notAfterDate: new Date(now.getTime() + validityDays * DAY_MS),
+    ca: { cert: ca.cert, key: ca.key },
+    extensions: [
+      { name: 'basicConstraints', cA: false, critical: true },
+      { name: 'keyUsage', digitalSignature: true, critical: true },
+      { name: 'extKeyUsage', clientAuth: true },
+    ],
+  });
+  return { cert: pems.cert, key: pems.private };
+}

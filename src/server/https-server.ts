@@ -1,4 +1,10 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    arrivedAt: number;
+  }
+}
 import type { Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import type { AdmissionHandler, Decision } from '../admission/handler.js';
@@ -76,7 +82,12 @@ export function createAdmissionServer(opts: AdmissionServerOptions): AdmissionSe
   });
 
   let inFlight = 0;
+  // Arrival time, for the deadline and the duration metric (fastify records its own only when it
+  // has a logger or onResponse hooks, and this server has neither).
+  app.decorateRequest('arrivedAt', 0);
+  const elapsedMs = (request: FastifyRequest) => performance.now() - request.arrivedAt;
   app.addHook('onRequest', (request, reply, done) => {
+    request.arrivedAt = performance.now();
     if (inFlight >= opts.maxInFlight) {
       observer?.refused(503, 'overloaded');
       reply.code(503).header('retry-after', '1').send({ error: 'Service Unavailable', message: 'fleet-webhook is overloaded; retry' });
@@ -86,7 +97,6 @@ export function createAdmissionServer(opts: AdmissionServerOptions): AdmissionSe
     reply.raw.once('close', () => {
       inFlight -= 1;
     });
-    void request;
     done();
   });
 
@@ -113,7 +123,8 @@ export function createAdmissionServer(opts: AdmissionServerOptions): AdmissionSe
       return reply.code(400).send({ error: 'Bad Request', message: `not an AdmissionReview: ${err.message}` });
     }
     let decision: Decision;
-    if (reply.elapsedTime > opts.deadlineMs) {
+    const waitedMs = elapsedMs(request);
+    if (waitedMs > opts.deadlineMs) {
       decision = {
         response: { uid: review.request.uid, allowed: true, warnings: ['fleet-webhook: deadline exceeded before the object could be mutated; allowed unchanged'] },
         outcome: 'error',
@@ -122,11 +133,11 @@ export function createAdmissionServer(opts: AdmissionServerOptions): AdmissionSe
         mode: undefined,
         changes: [],
       };
-      log.warn({ uid: review.request.uid, waitedMs: Math.round(reply.elapsedTime) }, 'deadline exceeded; allowing unchanged');
+      log.warn({ uid: review.request.uid, waitedMs: Math.round(waitedMs) }, 'deadline exceeded; allowing unchanged');
     } else {
       decision = handler.handle(review.request);
     }
-    observer?.decided(decision, review.request, reply.elapsedTime / 1000);
+    observer?.decided(decision, review.request, elapsedMs(request) / 1000);
     return reply.header('content-type', 'application/json; charset=utf-8').send(reviewResponse(review.version, decision.response));
   });
 

@@ -41,6 +41,8 @@ test('admission metrics: names, types and label values after real admissions ove
     expect(m.value('fleet_webhook_admission_requests_total', { kind: 'Job', operation: 'CREATE', mode: 'enforce', result: 'mutated' })).toBe(1);
     expect(m.value('fleet_webhook_admission_requests_total', { kind: 'Job', operation: 'UPDATE', mode: 'none', result: 'ignored' })).toBe(1);
     expect(m.value('fleet_webhook_admission_duration_seconds_count', { kind: 'Deployment', mode: 'enforce' })).toBe(1);
+    expect(m.value('fleet_webhook_admission_duration_seconds_sum', { kind: 'Deployment', mode: 'enforce' })).toBeGreaterThan(0);
+    expect(m.value('fleet_webhook_admission_duration_seconds_bucket', { kind: 'Deployment', mode: 'enforce', le: '+Inf' })).toBe(1);
     expect(m.value('fleet_webhook_mutations_total', { kind: 'Deployment', change: 'selector' })).toBe(1);
     expect(m.value('fleet_webhook_mutations_total', { kind: 'Job', change: 'tolerations' })).toBe(1);
     expect(m.value('fleet_webhook_mutations_total', { kind: 'Job', change: 'selector' })).toBe(0);

@@ -1,0 +1,63 @@
+/**
+ * npm run soak [-- --seconds N --connections N]: sustained load over TLS with a mix of kinds (gitjob
+ * Job, cleanup CronJob, controller Deployment, shard Deployments, already-mutated objects, garbage
+ * bodies), reporting errors (must be 0) and the server's resident memory over time (must not keep
+ * growing). Exit code 1 when either fails.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateCa, generateServing, LOCALHOST_HOSTS } from '../src/certs/generate.js';
+import { CLI, load, machine, rssMb, startServer } from './lib.js';
+import { REALISTIC } from './objects.js';
+import { admissionReview, shardDeployment } from '../test/support/fixtures.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : def);
+const seconds = arg('seconds', 300);
+const connections = arg('connections', 16);
+
+async function main() {
+  const dir = await mkdtemp(join(tmpdir(), 'soak-'));
+  const ca = await generateCa('soak-ca');
+  const serving = await generateServing(ca, LOCALHOST_HOSTS);
+  await writeFile(join(dir, 'tls.crt'), serving.cert);
+  await writeFile(join(dir, 'tls.key'), serving.key);
+  const server = await startServer('webhook', CLI, ['serve', '--standalone', '--port', '0', '--health-port', '0', '--host', '127.0.0.1', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key')]);
+  const pid = server.child.pid as number;
+  const env = machine();
+  console.log(`soak: ${seconds}s, ${connections} connections per kind, on ${env.cpu} (${env.cores} cores), Node ${env.node}`);
+  const bodies = [
+    ...Object.values(REALISTIC).map((m) => m()),
+    JSON.stringify(admissionReview(shardDeployment('shard-7'))),
+    JSON.stringify(admissionReview(shardDeployment('shard-7'), { operation: 'UPDATE' })),
+  ];
+  const perLoad = Math.max(1, Math.floor(connections / bodies.length));
+  const samples: { t: number; rssMb: number }[] = [];
+  const t0 = Date.now();
+  // About 40 samples whatever the length, at most one every 5 s.
+  const every = Math.min(5000, Math.max(250, (seconds * 1000) / 40));
+  const timer = setInterval(() => samples.push({ t: Math.round((Date.now() - t0) / 100) / 10, rssMb: rssMb(pid) }), every);
+  const results = await Promise.all(bodies.map((b) => load(server, ca.cert, b, perLoad, { seconds })));
+  clearInterval(timer);
+  await server.stop();
+
+  const requests = results.reduce((a, r) => a + r.requests, 0);
+  const errors = results.reduce((a, r) => a + r.errors, 0);
+  // Growth: compare the mean of the second and last quarters (the first is warm-up).
+  const q = Math.max(1, Math.floor(samples.length / 4));
+  const mean = (xs: { rssMb: number }[]) => xs.reduce((a, s) => a + s.rssMb, 0) / Math.max(1, xs.length);
+  const early = mean(samples.slice(q, 2 * q));
+  const late = mean(samples.slice(-q));
+  const growing = late > early * 1.1 + 5;
+  console.log(`requests ${requests}, errors ${errors}`);
+  console.log(`rss MB: start ${samples[0]?.rssMb}, end ${samples.at(-1)?.rssMb}, max ${Math.max(...samples.map((s) => s.rssMb))}; second quarter mean ${early.toFixed(1)}, last quarter mean ${late.toFixed(1)}`);
+  console.log(`rss samples (s:MB): ${samples.map((s) => `${s.t}:${s.rssMb}`).join(' ')}`);
+  console.log(errors === 0 && !growing ? 'PASS: no errors, memory flat' : `FAIL: ${errors} errors${growing ? ', memory keeps growing' : ''}`);
+  process.exitCode = errors === 0 && !growing ? 0 : 1;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

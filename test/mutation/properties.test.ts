@@ -1,0 +1,109 @@
+import fc from 'fast-check';
+import fjp from 'fast-json-patch';
+import { mutateWorkload, SKIP_LABEL } from '../../src/mutation/mutate.js';
+import { isValidLabelValue } from '../../src/mutation/component-label.js';
+import { tolerationIdentity } from '../../src/mutation/tolerations.js';
+import type { Toleration, WorkloadKind } from '../../src/mutation/types.js';
+import { podTemplatePath } from '../../src/mutation/workload.js';
+
+const KEY = 'app.kubernetes.io/component';
+const ANNOTATION = 'fleet-webhook.io/mutated';
+
+// Keys with the characters JSON pointers must escape, and the shapes label keys really have.
+const keyPart = fc.stringMatching(/^[a-z0-9]([a-z0-9.~_-]{0,20}[a-z0-9])?$/);
+const labelKey = fc.oneof(keyPart, fc.tuple(keyPart, keyPart).map(([p, n]) => `${p}.io/${n}`)).filter((k) => k !== KEY && k !== SKIP_LABEL);
+const labels = fc.dictionary(labelKey, fc.stringMatching(/^[a-z0-9]{0,10}$/), { maxKeys: 5 });
+const toleration: fc.Arbitrary<Toleration> = fc.record(
+  {
+    key: fc.oneof(labelKey, fc.constant('cattle.io/os')),
+    operator: fc.constantFrom('Equal', 'Exists'),
+    value: fc.stringMatching(/^[a-z0-9]{0,8}$/),
+    effect: fc.constantFrom('NoSchedule', 'NoExecute', 'PreferNoSchedule'),
+    tolerationSeconds: fc.integer({ min: 0, max: 3600 }),
+  },
+  { requiredKeys: ['key'] },
+);
+const uniqueTolerations = (max: number) => fc.uniqueArray(toleration, { maxLength: max, selector: tolerationIdentity });
+const dnsName = fc.stringMatching(/^[a-z0-9]([a-z0-9.-]{0,250}[a-z0-9])?$/);
+const unknown = fc.dictionary(fc.stringMatching(/^x[A-Za-z]{1,8}$/), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 });
+
+const workload = fc
+  .record({
+    kind: fc.constantFrom<WorkloadKind>('Job', 'CronJob', 'Deployment'),
+    name: fc.option(dnsName, { nil: undefined }),
+    generateName: fc.option(dnsName.map((n) => `${n}-`), { nil: undefined }),
+    objectLabels: labels,
+    podLabels: fc.option(labels, { nil: undefined }),
+    tolerations: fc.option(uniqueTolerations(6), { nil: undefined }),
+    selectorKeys: fc.nat({ max: 3 }),
+    extra: unknown,
+    specExtra: unknown,
+  })
+  .map((w) => {
+    const podSpec: any = { containers: [{ name: 'c', image: 'i' }], ...w.specExtra };
+    if (w.tolerations) podSpec.tolerations = w.tolerations;
+    const template: any = { spec: podSpec };
+    if (w.podLabels) template.metadata = { labels: w.podLabels };
+    const metadata: any = { labels: w.objectLabels, ...(w.name ? { name: w.name } : {}), ...(w.generateName ? { generateName: w.generateName } : {}) };
+    const obj: any = { apiVersion: w.kind === 'Deployment' ? 'apps/v1' : 'batch/v1', kind: w.kind, metadata, ...w.extra };
+    if (w.kind === 'CronJob') obj.spec = { schedule: '@daily', jobTemplate: { spec: { template } } };
+    else if (w.kind === 'Job') obj.spec = { template };
+    else {
+      const matchLabels = Object.fromEntries(Object.entries(w.podLabels ?? {}).slice(0, w.selectorKeys));
+      obj.spec = { selector: { matchLabels }, template };
+    }
+    return { kind: w.kind, obj };
+  });
+
+/** Every value present in `before` is unchanged in `after`; arrays may only grow at their end. */
+function onlyAdds(before: unknown, after: unknown, path = ''): void {
+  if (Array.isArray(before)) {
+    expect(Array.isArray(after)).toBe(true);
+    before.forEach((v, i) => onlyAdds(v, (after as unknown[])[i], `${path}/${i}`));
+  } else if (typeof before === 'object' && before !== null) {
+    for (const [k, v] of Object.entries(before)) onlyAdds(v, (after as Record<string, unknown>)[k], `${path}/${k}`);
+  } else {
+    if (before !== after) throw new Error(`${path} changed from ${JSON.stringify(before)} to ${JSON.stringify(after)}`);
+  }
+}
+
+const get = (obj: any, tokens: string[]) => tokens.reduce((o, t) => o?.[t], obj);
+
+test('for arbitrary workloads the patch applies, only adds, is complete, keeps selectors matching and converges', () => {
+  fc.assert(
+    fc.property(workload, uniqueTolerations(8), ({ kind, obj }, controller) => {
+      const inputs = { tolerations: controller, componentLabelKey: KEY, changeAnnotationKey: ANNOTATION, creating: true };
+      const before = structuredClone(obj);
+      const result = mutateWorkload(obj, kind, inputs);
+      expect(obj).toEqual(before);
+      expect(fjp.validate(result.patch as any, structuredClone(obj))).toBeUndefined();
+      const after = fjp.applyPatch(structuredClone(obj), result.patch as any, true, false).newDocument as any;
+      onlyAdds(before, after);
+
+      const template = get(after, podTemplatePath(kind));
+      const ids = (template.spec.tolerations ?? []).map(tolerationIdentity);
+      for (const t of controller) expect(ids.filter((id: string) => id === tolerationIdentity(t))).toHaveLength(1);
+
+      const value = template.metadata?.labels?.[KEY];
+      if (obj.metadata.name || /[A-Za-z0-9]/.test(obj.metadata.generateName ?? '')) {
+        expect(isValidLabelValue(value)).toBe(true);
+      }
+      if (kind === 'Deployment') {
+        for (const [k, v] of Object.entries(after.spec.selector.matchLabels ?? {})) expect(template.metadata.labels[k]).toBe(v);
+      }
+      const second = mutateWorkload(after, kind, inputs);
+      expect(second.patch).toEqual([]);
+    }),
+    { numRuns: 400 },
+  );
+});
+
+test('an object labelled fleet-webhook.io/skip=true is never changed', () => {
+  fc.assert(
+    fc.property(workload, uniqueTolerations(4), ({ kind, obj }, controller) => {
+      obj.metadata.labels[SKIP_LABEL] = 'true';
+      expect(mutateWorkload(obj, kind, { tolerations: controller, componentLabelKey: KEY, changeAnnotationKey: ANNOTATION, creating: true }).patch).toEqual([]);
+    }),
+    { numRuns: 100 },
+  );
+});

@@ -1,0 +1,83 @@
+import { request, type RequestOptions } from 'node:https';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { admissionReview, gitjobJob } from '../support/fixtures.js';
+import { makePki, post } from '../support/tls.js';
+import { startTestServer } from '../support/server.js';
+import { generateCa, generateClient } from '../../src/certs/generate.js';
+
+/** A request whose body arrives in two parts, `gapMs` apart: a slow client, or a request held in flight. */
+function slowPost(port: number, ca: string, body: string, gapMs: number, extra: RequestOptions = {}): { done: Promise<{ status: number; body: string }>; finish: () => void } {
+  let finish!: () => void;
+  const done = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request({ host: 'localhost', port, path: '/mutate', method: 'POST', ca, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, ...extra }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.write(body.slice(0, 50));
+    let ended = false;
+    finish = () => {
+      if (!ended) req.end(body.slice(50));
+      ended = true;
+    };
+    if (gapMs >= 0) setTimeout(finish, gapMs);
+  });
+  return { done, finish };
+}
+
+test('a request that cannot be finished before the deadline is allowed unchanged with a warning', async () => {
+  const s = await startTestServer({ deadlineMs: 200 });
+  try {
+    const review = admissionReview(gitjobJob());
+    const { done } = slowPost(s.webhook.port, s.pki.ca.cert, JSON.stringify(review), 400);
+    const res = await done;
+    expect(res.status).toBe(200);
+    const response = JSON.parse(res.body).response;
+    expect(response).toEqual({ uid: review.request.uid, allowed: true, warnings: [expect.stringMatching(/deadline exceeded/)] });
+  } finally {
+    await s.webhook.shutdown();
+  }
+});
+
+test('overload: past max-in-flight, new requests get a fast 503 instead of queueing', async () => {
+  const s = await startTestServer({ maxInFlight: 2 });
+  try {
+    const body = JSON.stringify(admissionReview(gitjobJob()));
+    const held = [slowPost(s.webhook.port, s.pki.ca.cert, body, -1), slowPost(s.webhook.port, s.pki.ca.cert, body, -1)];
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    const shed = await post({ ca: s.pki.ca.cert, port: s.webhook.port, body });
+    expect(shed.status).toBe(503);
+    expect(shed.headers['retry-after']).toBe('1');
+    expect(shed.json().message).toMatch(/overloaded/);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    for (const h of held) h.finish();
+    for (const h of held) expect((await h.done).status).toBe(200);
+    expect((await post({ ca: s.pki.ca.cert, port: s.webhook.port, body })).status).toBe(200);
+  } finally {
+    await s.webhook.shutdown();
+  }
+});
+
+test('--client-ca: a caller with a certificate from that CA is served; without one, or from another CA, it is refused', async () => {
+  const pki = await makePki();
+  const clientCa = await generateCa('api-server-client-ca');
+  const otherCa = await generateCa('someone-else');
+  const good = await generateClient(clientCa, 'kube-apiserver');
+  const bad = await generateClient(otherCa, 'kube-apiserver');
+  const clientCaFile = join(pki.dir, 'client-ca.crt');
+  await writeFile(clientCaFile, clientCa.cert);
+  const s = await startTestServer({ clientCa: clientCaFile }, {}, pki);
+  try {
+    const body = JSON.stringify(admissionReview(gitjobJob()));
+    const ok = await post({ ca: pki.ca.cert, port: s.webhook.port, body, cert: good.cert, key: good.key });
+    expect(ok.status).toBe(200);
+    expect(ok.json().response.patchType).toBe('JSONPatch');
+    await expect(post({ ca: pki.ca.cert, port: s.webhook.port, body })).rejects.toThrow();
+    await expect(post({ ca: pki.ca.cert, port: s.webhook.port, body, cert: bad.cert, key: bad.key })).rejects.toThrow();
+  } finally {
+    await s.webhook.shutdown();
+  }
+});
