@@ -5,6 +5,7 @@ import { MutatingHandler, DEFAULT_PROTECTED_NAMESPACES } from './admission/handl
 import type { Toleration } from './mutation/types.js';
 import { createAdmissionServer } from './server/https-server.js';
 import type { Metrics } from './observability/metrics.js';
+import type { WorkloadIndex } from './collisions/detect.js';
 import { createHealthServer, type ReadinessCheck } from './server/health-server.js';
 import { CertificateReloader, loadTlsMaterial } from './server/tls.js';
 import type { Mode, NamespaceModeSource, TolerationSource } from './sources/types.js';
@@ -37,6 +38,8 @@ export interface Sources {
   checks: readonly ReadinessCheck[];
   /** Per cluster source: synced and in contact. Empty without a cluster. */
   connections?: () => { name: string; connected: boolean }[];
+  /** Existing selectors and pod labels, when collision detection is on. */
+  workloads?: WorkloadIndex;
   stop(): void;
 }
 
@@ -72,6 +75,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
     modeSource: sources.modes,
     protectedNamespaces,
     log: log.child({ component: 'admission' }),
+    workloads: sources.workloads,
   });
   const server = createAdmissionServer({
     handler,

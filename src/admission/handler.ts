@@ -6,6 +6,8 @@ import { supportedKind } from '../mutation/workload.js';
 import type { Mode, NamespaceModeSource, TolerationSource } from '../sources/types.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
 import { capWarnings, listWarning } from './warnings.js';
+import { collisionsOf, describeCollision, describeForSubject, type WorkloadIndex } from '../collisions/detect.js';
+import { recordOf, type SelectingKind } from '../collisions/workloads.js';
 
 export type Outcome = 'mutated' | 'audited' | 'unchanged' | 'skipped' | 'ignored' | 'error';
 
@@ -15,6 +17,8 @@ export interface Decision {
   outcome: Outcome;
   /** Why an `error` outcome allowed the object unchanged. */
   failReason?: 'internal_error' | 'deadline';
+  /** Selector collisions the workload takes part in (after mutation); warned, never changed. */
+  collisions?: { otherKind: SelectingKind; text: string }[];
   /** The workload kind when supported, else the request's kind (bounded: only for metrics of supported kinds). */
   kind: WorkloadKind | undefined;
   mode: Mode | undefined;
@@ -46,6 +50,8 @@ export interface HandlerOptions {
   /** Namespaces never mutated, whatever their labels say. */
   protectedNamespaces: ReadonlySet<string>;
   log: Logger;
+  /** Existing selectors and pod labels, when collision detection is on. */
+  workloads?: WorkloadIndex;
 }
 
 export const DEFAULT_PROTECTED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
@@ -116,9 +122,11 @@ export class MutatingHandler implements AdmissionHandler {
       response.patch = Buffer.from(JSON.stringify(result.patch)).toString('base64');
       response.auditAnnotations = { mutated: changeSummary(result.changes) };
     }
+    const collisions = this.opts.workloads ? this.collisionsOf(request, kind, result) : undefined;
+    if (collisions?.length) for (const c of collisions) warnings.push('fleet-webhook: ' + c.warning);
     if (warnings.length > 0) response.warnings = capWarnings(warnings);
-    this.logDecision(request, kind, mode, outcome, result);
-    return { response, outcome, kind, mode, changes: result.changes };
+    this.logDecision(request, kind, mode, outcome, result, collisions);
+    return { response, outcome, kind, mode, changes: result.changes, collisions };
   }
 
   private modeFor(namespace: string): Mode | undefined {
@@ -137,9 +145,27 @@ export class MutatingHandler implements AdmissionHandler {
     return this.merged;
   }
 
-  private logDecision(request: AdmissionRequest, kind: WorkloadKind, mode: Mode, outcome: Outcome, result: MutationResult): void {
+  /** The workload as it will exist after our patch, checked against existing selectors. */
+  private collisionsOf(request: AdmissionRequest, kind: WorkloadKind, result: MutationResult): { otherKind: SelectingKind; text: string; warning: string }[] {
+    const subject = recordOf(kind, request.object);
+    if (!subject || !this.opts.workloads) return [];
+    subject.namespace = request.namespace ?? subject.namespace;
+    const podLabels = { ...subject.podLabels };
+    for (const c of result.changes) {
+      if (c.kind === 'component-label') podLabels[c.key] = c.value;
+      if (c.kind === 'selector' && subject.selector) subject.selector = { ...subject.selector, matchLabels: { ...subject.selector.matchLabels, [c.key]: c.value } };
+    }
+    subject.podLabels = podLabels;
+    return collisionsOf(subject, this.opts.workloads).map((c) => ({
+      otherKind: c.selector === subject ? c.pods.kind : c.selector.kind,
+      text: describeCollision(c, this.opts.componentLabelKey),
+      warning: describeForSubject(c, subject),
+    }));
+  }
+
+  private logDecision(request: AdmissionRequest, kind: WorkloadKind, mode: Mode, outcome: Outcome, result: MutationResult, collisions?: { text: string }[]): void {
     const log = this.opts.log;
-    const interesting = outcome === 'audited' || request.dryRun || result.warnings.length > 0;
+    const interesting = outcome === 'audited' || request.dryRun || result.warnings.length > 0 || Boolean(collisions?.length);
     const level = interesting ? 'info' : 'debug';
     if (!log.isLevelEnabled(level)) return;
     log[level](
@@ -153,6 +179,7 @@ export class MutatingHandler implements AdmissionHandler {
         dryRun: request.dryRun || undefined,
         changes: result.changes.length > 0 ? changeSummary(result.changes) : undefined,
         warnings: result.warnings.length > 0 ? result.warnings : undefined,
+        collisions: collisions?.length ? collisions.map((c) => c.text) : undefined,
       },
       outcome === 'audited' ? 'audit: would mutate' : request.dryRun ? 'dry-run admission' : 'admission',
     );

@@ -22,6 +22,7 @@ export const SERVE_FLAGS: readonly OptionSpec[] = [
   ...MUTATION_FLAGS,
   ...CLUSTER_FLAGS,
   { name: 'namespace', type: 'string', default: '', description: 'The webhook\'s own namespace, never mutated (set from the pod\'s namespace in deploy/)' },
+  { name: 'detect-collisions', type: 'boolean', default: false, description: 'Warn when a workload\'s pods are selected by another Deployment or Service (caches their selectors cluster-wide; needs list/watch on deployments, services, jobs, cronjobs)' },
   { name: 'resync-seconds', type: 'number', default: 300, description: 'Full relist period of the cluster caches (jittered)' },
   { name: 'watch-timeout-seconds', type: 'number', default: 290, description: 'Server-side bound of each watch request (jittered)' },
   { name: 'cert-reload-seconds', type: 'number', default: 10, description: 'How often the certificate files are checked for changes' },
@@ -100,6 +101,7 @@ async function buildSources(v: Record<string, unknown>, standalone: boolean, mod
     resyncMs: Number(v['resync-seconds']) * 1000,
     watchTimeoutSeconds: Number(v['watch-timeout-seconds']),
     log: log.child({ component: 'sources' }),
+    detectCollisions: v['detect-collisions'] === true,
     hooks: {
       onRestart: (source, reason) => metrics.sourceRestarted(source, reason),
       onSync: (source) => metrics.sourceSynced(source),

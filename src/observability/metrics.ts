@@ -125,6 +125,7 @@ export class Metrics implements AdmissionObserver {
     if (decision.outcome === 'error') this.failOpen.inc({ reason: decision.failReason ?? 'internal_error' });
     const counter = decision.outcome === 'mutated' ? this.mutations : decision.outcome === 'audited' ? this.wouldMutate : undefined;
     if (counter) for (const c of decision.changes) counter.inc(counter.at(kind, indexOf(CHANGE, c.kind)));
+    if (decision.collisions) for (const c of decision.collisions) this.collisions.inc({ kind: decision.kind ?? 'other', other_kind: c.otherKind });
   }
 
   refused(statusCode: number, reason: string): void {

@@ -6,6 +6,8 @@ import { loadKubeConfig } from './kubeconfig.js';
 import { ControllerTolerationStore, controllerTarget } from './controller.js';
 import { NamespaceModeStore, namespaceTarget } from './namespaces.js';
 import { Reflector, type KubeObject, type ReflectorOptions } from './reflector.js';
+import { WorkloadRecordStore, workloadTargets } from './workloads.js';
+import { RecordIndex } from '../../collisions/record-index.js';
 
 export interface ClusterSourceOptions {
   kubeconfig?: string;
@@ -22,12 +24,15 @@ export interface ClusterSourceOptions {
   backoffMaxMs?: number;
   log: Logger;
   hooks?: Pick<ReflectorOptions, 'onRestart' | 'onSync'>;
+  /** Also cache Deployment/Service selectors and pod labels cluster-wide (needs list/watch on them). */
+  detectCollisions?: boolean;
 }
 
 export interface ClusterSources extends Sources {
   reflectors: Reflector<KubeObject>[];
   controller?: ControllerTolerationStore;
   namespaces: NamespaceModeStore;
+  workloads?: RecordIndex;
 }
 
 /**
@@ -56,9 +61,17 @@ export function startClusterSources(opts: ClusterSourceOptions): ClusterSources 
     );
     reflectors.push(new Reflector(controllerTarget(kc, ns, name), controller, reflectorOptions) as Reflector<KubeObject>);
   }
+  const names = ['namespaces', ...(controller ? ['controller'] : [])];
+  let workloads: RecordIndex | undefined;
+  if (opts.detectCollisions) {
+    const index = (workloads = new RecordIndex());
+    for (const { kind, target } of workloadTargets(kc)) {
+      reflectors.push(new Reflector(target, new WorkloadRecordStore(kind, index), reflectorOptions));
+      names.push(target.name);
+    }
+  }
   for (const r of reflectors) r.start();
 
-  const names = ['namespaces', ...(controller ? ['controller'] : [])];
   const checks: ReadinessCheck[] = reflectors.map((r, i) => ({
     name: `source ${names[i]}`,
     check: () => {
@@ -82,6 +95,7 @@ export function startClusterSources(opts: ClusterSourceOptions): ClusterSources 
     reflectors,
     controller,
     namespaces,
+    workloads,
     stop: () => reflectors.forEach((r) => r.stop()),
   };
 }

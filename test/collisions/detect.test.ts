@@ -1,0 +1,96 @@
+import { collisionsAmong, collisionsOf, describeCollision } from '../../src/collisions/detect.js';
+import { RecordIndex } from '../../src/collisions/record-index.js';
+import { recordOf, type WorkloadRecord } from '../../src/collisions/workloads.js';
+import { labelSelector, matches } from '../../src/collisions/selector.js';
+import { readReview } from '../../src/admission/review.js';
+import { admissionReview, fleetdmManifests, gitjobJob, shardDeployment } from '../support/fixtures.js';
+import { standaloneHandler } from '../support/handler.js';
+
+const KEY = 'app.kubernetes.io/component';
+const indexOf = (objs: any[]) => {
+  const index = new RecordIndex();
+  for (const o of objs) {
+    const r = recordOf(o.kind, o);
+    if (r) index.set(r);
+  }
+  return index;
+};
+
+describe('selector matching', () => {
+  test('matchLabels and every matchExpressions operator', () => {
+    const sel = labelSelector({ matchLabels: { app: 'a' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['x', 'y'] }, { key: 'skip', operator: 'DoesNotExist' }, { key: 'env', operator: 'NotIn', values: ['prod'] }, { key: 'team', operator: 'Exists' }] })!;
+    expect(matches(sel, { app: 'a', tier: 'x', team: 't' })).toBe(true);
+    expect(matches(sel, { app: 'a', tier: 'z', team: 't' })).toBe(false);
+    expect(matches(sel, { app: 'a', tier: 'x', team: 't', skip: '' })).toBe(false);
+    expect(matches(sel, { app: 'a', tier: 'x', team: 't', env: 'prod' })).toBe(false);
+    expect(matches(sel, { app: 'a', tier: 'x' })).toBe(false);
+    expect(labelSelector({})).toBeUndefined(); // selects nothing here
+  });
+});
+
+describe('collisions in the FleetDM chart (before 6.6.6)', () => {
+  const [service, deployment, job, cron] = fleetdmManifests();
+
+  test('the Deployment selects the migration Job and vulnprocessing CronJob pods; the Service spans all three', () => {
+    const found = collisionsAmong([service, deployment, job, cron].map((o) => recordOf(o.kind, o)!));
+    const lines = found.map((c) => describeCollision(c, KEY));
+    expect(lines).toEqual([
+      'Service fleetdm/fleet (app=fleet, chart=fleet, heritage=Helm, release=fleet) selects pods of Job fleetdm/fleet-migration and Deployment fleetdm/fleet; add app.kubernetes.io/component to its selector',
+      'Service fleetdm/fleet (app=fleet, chart=fleet, heritage=Helm, release=fleet) selects pods of CronJob fleetdm/fleet-vulnprocessing and Deployment fleetdm/fleet; add app.kubernetes.io/component to its selector',
+      'Deployment fleetdm/fleet selector (app=fleet, chart=fleet, heritage=Helm, release=fleet) matches pods of Job fleetdm/fleet-migration',
+      'Deployment fleetdm/fleet selector (app=fleet, chart=fleet, heritage=Helm, release=fleet) matches pods of CronJob fleetdm/fleet-vulnprocessing',
+    ]);
+  });
+
+  test('at admission: a new Job matched by a pre-existing Deployment and by the Service is warned about, both named', () => {
+    const { handler } = standaloneHandler({ workloads: indexOf([service, deployment]) });
+    const d = handler.handle(readReview(admissionReview(job)).request);
+    const warnings = d.response.warnings ?? [];
+    expect(warnings).toContain('fleet-webhook: Deployment fleet also selects these pods (app=fleet, chart=fleet, heritage=Helm, release=fleet)');
+    expect(warnings).toContain("fleet-webhook: Service fleet selects these pods and Deployment fleet's (app=fleet, chart=fleet, heritage=Helm, releas...");
+    for (const w of warnings) expect(w.length).toBeLessThanOrEqual(120);
+    expect(d.collisions?.map((c) => c.otherKind).sort()).toEqual(['Deployment', 'Service']);
+    expect(d.response.patchType).toBe('JSONPatch'); // the check is read-only: the mutation still happens
+  });
+
+  test('at admission: a new Deployment whose selector (after mutation) would still match existing pods is warned about', () => {
+    const { handler } = standaloneHandler({ workloads: indexOf([job, cron]) });
+    // the Deployment already carries the component key in its template, with a value the Job also has
+    const d2 = structuredClone(deployment);
+    d2.spec.template.metadata.labels[KEY] = 'shared';
+    const jobWithValue = structuredClone(job);
+    jobWithValue.spec.template.metadata.labels[KEY] = 'shared';
+    const { handler: h2 } = standaloneHandler({ workloads: indexOf([jobWithValue]) });
+    expect(h2.handle(readReview(admissionReview(d2)).request).collisions?.map((c) => c.text)).toEqual([
+      expect.stringMatching(/^Deployment fleetdm\/fleet selector \(.*app.kubernetes.io\/component=shared\) matches pods of Job fleetdm\/fleet-migration$/),
+    ]);
+    // with the webhook's own values, the new Deployment's selector no longer matches the Job/CronJob pods
+    expect(handler.handle(readReview(admissionReview(deployment)).request).collisions).toEqual([]);
+  });
+
+  test('a Service that selects only the new workload is its own: no warning', () => {
+    const { handler } = standaloneHandler({ workloads: indexOf([service]) });
+    expect(handler.handle(readReview(admissionReview(deployment)).request).collisions).toEqual([]);
+  });
+
+  test("an object's own selector is never reported (the index already holds it, e.g. on reinvocation)", () => {
+    const own = indexOf([deployment]);
+    const r = recordOf('Deployment', deployment) as WorkloadRecord;
+    expect(collisionsOf(r, own)).toEqual([]);
+  });
+});
+
+describe('Fleet shards', () => {
+  test('a pre-existing shard Deployment (created before the webhook) selects a new shard\'s pods only until both carry the label', () => {
+    const old = shardDeployment('shard0'); // selector app=fleet-controller only
+    const { handler } = standaloneHandler({ workloads: indexOf([old]) });
+    const d = handler.handle(readReview(admissionReview(shardDeployment('shard1'))).request);
+    // the new shard's pods get component=fleet-controller-shard-shard1, but old shard0's selector (app only) still matches them
+    expect(d.collisions?.map((c) => c.text)).toEqual(['Deployment cattle-fleet-system/fleet-controller-shard-shard0 selector (app=fleet-controller) matches pods of Deployment cattle-fleet-system/fleet-controller-shard-shard1']);
+  });
+
+  test('workloads in other namespaces are never compared', () => {
+    const { handler } = standaloneHandler({ workloads: indexOf([shardDeployment('shard0')]) });
+    expect(handler.handle(readReview(admissionReview(gitjobJob())).request).collisions).toEqual([]);
+  });
+});
