@@ -16,6 +16,7 @@ const io = {
 const COMMANDS: Record<string, { summary: string; run: Command }> = {
   serve: { summary: 'Serve the mutating admission webhook over HTTPS', run: async (a, e) => (await import('./serve.js')).serveCommand(a, e) },
   mutate: { summary: 'Apply the mutation offline to manifests (helm template output, files)', run: async (a, e) => (await import('./mutate.js')).mutateCommand(a, e, io) },
+  audit: { summary: 'Report what is wrong in the cluster: missing tolerations, labels, colliding selectors', run: async (a, e) => (await import('./audit.js')).auditCommand(a, e, io) },
   certs: { summary: 'Generate the CA, serving certificate and Secret/caBundle for deploy/', run: async (a, e) => (await import('./certs.js')).certsCommand(a, e, io) },
 };
 

@@ -9,19 +9,25 @@ import { supportedKindOfObject } from '../mutation/workload.js';
 import { isPlainObject } from '../mutation/json-pointer.js';
 import type { Change } from '../mutation/types.js';
 import { describeChange } from '../mutation/mutate.js';
+import { mergeTolerationSets } from '../mutation/tolerations.js';
+import { findingsOf, formatTable } from '../audit/findings.js';
+import type { SelectingKind } from '../collisions/workloads.js';
 import { readControllerFile } from '../sources/controller-file.js';
 import { GlobalModeSource, StaticTolerationSource } from '../sources/static.js';
 
 export const MUTATE_FLAGS: readonly OptionSpec[] = [
   { name: 'filename', short: 'f', type: 'string', description: 'Multi-document YAML or JSON to mutate; - reads standard input' },
   ...MUTATION_FLAGS,
+  { name: 'check', type: 'boolean', default: false, description: 'Write no documents: report missing tolerations, missing component labels and selector collisions; exit 1 when there is any' },
+  { name: 'output', short: 'o', type: 'string', default: 'table', choices: ['table', 'json'], description: 'Format of the --check report' },
 ];
 
-const USAGE = 'fleet-webhook mutate -f FILE|- --controller-file FILE [--mode enforce|audit]';
+const USAGE = 'fleet-webhook mutate -f FILE|- --controller-file FILE [--mode enforce|audit] [--check [-o table|json]]';
 const SUMMARY =
   'Apply the webhook\'s mutation offline to every Job, CronJob and Deployment in the input (e.g. `helm template` output).\n' +
   'Resulting documents go to stdout in input order, other kinds unchanged; a summary goes to stderr.\n' +
-  'Exit codes: 0 success, 2 unreadable input or bad flags.';
+  'With --check: no documents, only findings (e.g. `helm template ... | fleet-webhook mutate --check -f - --controller-file c.yaml` in a chart\'s CI).\n' +
+  'Exit codes: 0 success (with --check: no findings), 1 findings (--check only), 2 unreadable input or bad flags.';
 
 export interface CommandIo {
   stdin: NodeJS.ReadableStream;
@@ -50,6 +56,17 @@ export async function mutateCommand(argv: string[], env: NodeJS.ProcessEnv, io: 
   } catch (err) {
     io.stderr.write(`error: ${(err as Error).message}\n`);
     return 2;
+  }
+
+  if (v.check) {
+    const wanted = mergeTolerationSets(tolerations, settings.extraTolerations);
+    const objects = docs.flatMap((d) => {
+      const kind = checkedKind(d.value);
+      return kind ? [{ kind, obj: d.value }] : [];
+    });
+    const findings = findingsOf(objects, wanted, settings.componentLabelKey);
+    io.stdout.write(v.output === 'json' ? JSON.stringify({ findings }, null, 2) + '\n' : formatTable(findings));
+    return findings.length > 0 ? 1 : 0;
   }
 
   const handler = new MutatingHandler({
@@ -101,6 +118,13 @@ export function evaluateDocument(handler: MutatingHandler, d: ParsedDocument): E
     namespace: typeof meta.namespace === 'string' ? meta.namespace : '',
     object: d.value,
   });
+}
+
+/** Workload kinds the webhook mutates, plus v1 Services (whose selectors collide). */
+function checkedKind(value: unknown): SelectingKind | undefined {
+  if (!isPlainObject(value)) return undefined;
+  if (value.apiVersion === 'v1' && value.kind === 'Service') return 'Service';
+  return supportedKindOfObject(value);
 }
 
 export function describeChanges(changes: readonly Change[]): string {

@@ -1,0 +1,81 @@
+import { collisionsAmong, describeCollision } from '../collisions/detect.js';
+import { recordOf, type SelectingKind, type WorkloadRecord } from '../collisions/workloads.js';
+import { isPlainObject } from '../mutation/json-pointer.js';
+import { describeToleration, missingTolerations } from '../mutation/tolerations.js';
+import type { Toleration, WorkloadKind } from '../mutation/types.js';
+import { getObjectAt, isOwnedByCronJob, podTemplatePath } from '../mutation/workload.js';
+
+export type FindingType =
+  | 'missing-tolerations'
+  | 'missing-component-label'
+  | 'selector-without-component-label'
+  | 'selector-collision'
+  | 'namespace-not-opted-in';
+
+export interface Finding {
+  type: FindingType;
+  namespace: string;
+  /** `Kind name` of the object the finding is about (absent for namespace findings). */
+  object?: string;
+  /** The other object of a collision. */
+  other?: string;
+  detail: string;
+}
+
+export interface ObjectOfKind {
+  kind: SelectingKind;
+  obj: unknown;
+}
+
+/**
+ * What is wrong in a set of objects (one namespace, or any manifests): pod templates that lack
+ * some wanted toleration or the component label, Deployment selectors without it, and every
+ * selector collision with both objects named. Read-only.
+ */
+export function findingsOf(objects: readonly ObjectOfKind[], wanted: readonly Toleration[], componentLabelKey: string): Finding[] {
+  const findings: Finding[] = [];
+  const records: WorkloadRecord[] = [];
+  for (const { kind, obj } of objects) {
+    const record = recordOf(kind, obj);
+    if (!record) continue;
+    records.push(record);
+    if (kind === 'Service') continue;
+    const metadata = isPlainObject(obj) && isPlainObject(obj.metadata) ? obj.metadata : undefined;
+    if (kind === 'Job' && isOwnedByCronJob(metadata)) continue;
+    const template = getObjectAt(obj, podTemplatePath(kind as WorkloadKind));
+    const podSpec = isPlainObject(template?.spec) ? template.spec : {};
+    const missing = missingTolerations(Array.isArray(podSpec.tolerations) ? podSpec.tolerations : [], wanted);
+    const base = { namespace: record.namespace, object: `${kind} ${record.name}` };
+    if (missing.length > 0) {
+      findings.push({ ...base, type: 'missing-tolerations', detail: `lacks ${missing.length} controller toleration(s): ${missing.map(describeToleration).join(', ')}; its pods will not schedule on nodes with those taints` });
+    }
+    if (record.podLabels?.[componentLabelKey] === undefined) {
+      findings.push({ ...base, type: 'missing-component-label', detail: `pod template has no ${componentLabelKey} label` });
+    }
+    if (kind === 'Deployment' && record.selector && !constrains(record, componentLabelKey)) {
+      findings.push({ ...base, type: 'selector-without-component-label', detail: `selector does not use ${componentLabelKey}; selectors are immutable: fixable only by re-creating the Deployment` });
+    }
+  }
+  const byNamespace = new Map<string, WorkloadRecord[]>();
+  for (const r of records) byNamespace.set(r.namespace, [...(byNamespace.get(r.namespace) ?? []), r]);
+  for (const [namespace, rs] of byNamespace) {
+    for (const c of collisionsAmong(rs)) {
+      findings.push({ type: 'selector-collision', namespace, object: `${c.selector.kind} ${c.selector.name}`, other: `${c.pods.kind} ${c.pods.name}`, detail: describeCollision(c, componentLabelKey) });
+    }
+  }
+  return findings;
+}
+
+function constrains(r: WorkloadRecord, key: string): boolean {
+  return r.selector !== undefined && (key in r.selector.matchLabels || r.selector.expressions.some((e) => e.key === key));
+}
+
+export function formatTable(findings: readonly Finding[]): string {
+  if (findings.length === 0) return 'No findings.\n';
+  const rows = findings.map((f) => [f.namespace || '-', f.type, f.object ?? '-', f.detail]);
+  const header = ['NAMESPACE', 'FINDING', 'OBJECT', 'DETAIL'];
+  const widths = [0, 1, 2].map((i) => Math.max(header[i].length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c)).join('  ');
+  return [line(header), ...rows.map(line)].join('\n') + `\n\n${findings.length} finding(s).\n`;
+}
+
