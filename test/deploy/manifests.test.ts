@@ -39,21 +39,23 @@ let base: any[];
 let defaults: any[];
 let audit: any[];
 let certManager: any[];
+let collisions: any[];
 let certsDir: string;
 beforeAll(async () => {
   const d = await deployWithCerts();
   certsDir = d.certsDir;
-  [base, defaults, audit, certManager] = await Promise.all([
+  [base, defaults, audit, certManager, collisions] = await Promise.all([
     render(join(PACKAGE_ROOT, 'deploy/base')),
     render(join(d.root, 'deploy')),
     render(join(d.root, 'deploy/overlays/audit')),
     render(join(PACKAGE_ROOT, 'deploy/overlays/cert-manager')),
+    render(join(d.root, 'deploy/overlays/collision-detection')),
   ]);
 }, 60_000);
 
 describe('rendered kustomizations', () => {
   test('every object of every kustomization is valid for its kind', async () => {
-    for (const objects of [base, defaults, audit, certManager]) await validateAll(objects);
+    for (const objects of [base, defaults, audit, certManager, collisions]) await validateAll(objects);
     expect(defaults.map((o) => o.kind).sort()).toEqual(
       ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'MutatingWebhookConfiguration', 'Namespace', 'PodDisruptionBudget', 'PriorityClass', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount'].sort(),
     );
@@ -125,6 +127,14 @@ describe('rendered kustomizations', () => {
       for (const rule of rules) expect(rule.verbs.sort()).toEqual(['get', 'list', 'watch']);
       expect(rules.map((r) => `${r.ns ?? '*'}:${r.resources.join(',')}`).sort()).toEqual(['*:namespaces', 'cattle-fleet-system:deployments']);
     }
+  });
+
+  test('collision-detection overlay: the flag, and read-only access to exactly the kinds it caches', () => {
+    expect(find(collisions, 'Deployment', 'fleet-webhook').spec.template.spec.containers[0].args).toContain('--detect-collisions');
+    const role = find(collisions, 'ClusterRole', 'fleet-webhook-workload-reader');
+    for (const rule of role.rules) expect(rule.verbs.sort()).toEqual(['get', 'list', 'watch']);
+    expect(role.rules.flatMap((r: any) => r.resources).sort()).toEqual(['cronjobs', 'deployments', 'jobs', 'services']);
+    expect(find(collisions, 'ClusterRoleBinding', 'fleet-webhook-workload-reader').subjects[0]).toEqual({ kind: 'ServiceAccount', name: 'fleet-webhook', namespace: 'fleet-webhook-system' });
   });
 
   test('default install: the Secret the pods mount holds a certificate the caBundle verifies', () => {

@@ -1,0 +1,24 @@
+import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const exec = promisify(execFile);
+const RUN = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
+
+/** Keeps `npm run bench` working: a few hundred requests per scenario, no thresholds (timing belongs to the benchmark). */
+test('the benchmark runs end to end and writes its report', async () => {
+  const { stdout } = await exec(process.execPath, [RUN, '--smoke'], { timeout: 170_000 });
+  const file = stdout.match(/wrote (\S+\.json)/)?.[1];
+  expect(file).toBeDefined();
+  const report = JSON.parse(await readFile(file as string, 'utf8'));
+  expect(report.machine.cores).toBeGreaterThan(0);
+  expect(report.rows.length).toBeGreaterThanOrEqual(8);
+  for (const row of report.rows) {
+    expect(row.webhook.errors).toBe(0);
+    expect(row.webhook.requests).toBeGreaterThan(0);
+  }
+  expect(report.rows.filter((r: any) => r.baseline).every((r: any) => r.baseline.errors === 0)).toBe(true);
+  expect(report.memory.errors).toBe(0);
+  expect(report.startup.medianMs).toBeGreaterThan(0);
+}, 180_000);
