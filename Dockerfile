@@ -24,4 +24,6 @@ COPY package.json ./package.json
 COPY examples ./examples
 USER 65532:65532
 EXPOSE 8443 8080
-ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli/main.js", "serve"]
+# A 4 MB young-generation semi-space (default 16 MB) keeps resident memory under load near 80 MB
+# instead of 100+, at no measured cost in CPU or throughput (the live heap is ~17 MB).
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=4", "/app/dist/src/cli/main.js", "serve"]

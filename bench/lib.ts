@@ -5,6 +5,13 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const DOCKERFILE = fileURLToPath(new URL('../../Dockerfile', import.meta.url));
+
+/** The Node.js flags the image runs the server with (from the Dockerfile's ENTRYPOINT), so the benchmark measures the same. */
+export function serverNodeFlags(): string[] {
+  const entrypoint = readFileSync(DOCKERFILE, 'utf8').match(/^ENTRYPOINT (\[.*\])$/m)?.[1];
+  return entrypoint ? (JSON.parse(entrypoint) as string[]).filter((a) => a.startsWith('--')) : [];
+}
 export const BASELINE = fileURLToPath(new URL('./baseline.js', import.meta.url));
 const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
 
@@ -19,7 +26,8 @@ export interface RunningServer {
 /** Starts a server process and waits for its `listening` JSON line. */
 export function startServer(name: string, script: string, args: string[]): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const flags = script === CLI ? serverNodeFlags() : [];
+    const child = spawn(process.execPath, [...flags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const onData = (d: Buffer) => {
       out += d;
