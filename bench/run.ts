@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { generateCa, generateServing, LOCALHOST_HOSTS } from '../src/certs/generate.js';
 import { BASELINE, CLI, load, machine, round, rssMb, startServer, type LoadResult, type RunningServer } from './lib.js';
 import { REALISTIC, reviewOfSize } from './objects.js';
+import { collisionScaling } from './collisions.js';
 import { fleetControllerDeployment } from '../test/support/fixtures.js';
 
 const args = process.argv.slice(2);
@@ -76,14 +77,17 @@ async function main() {
     }
   }
 
+  const collisions = collisionScaling(smoke ? [10, 1000] : [10, 100, 1000, 10_000], smoke ? 2000 : 20_000);
   const memory = await sustained(webhook, ca.cert, idleRss);
   const startup = await startupTimes(webhookArgs());
   await webhook.stop();
 
   printTable(rows);
+  console.log('\ncollision detection, in-process handler time per admission (gitjob Job):');
+  for (const c of collisions) console.log(`  ${c.scenario.padEnd(42)} ${c.handleUs} µs`);
   console.log(`\nmemory: idle ${memory.idleRssMb} MB; under load ${memory.startRssMb} MB after 1s, ${memory.endRssMb} MB after ${memorySeconds}s (max ${memory.maxRssMb} MB, ${memory.requests} requests, ${memory.errors} errors)`);
   console.log(`start to ready (standalone, certificates present): median ${startup.medianMs} ms of ${startup.runs.length} runs`);
-  const report = { date: new Date().toISOString(), machine: env, smoke, secondsPerRun: smoke ? null : seconds, rows, memory, startup };
+  const report = { date: new Date().toISOString(), machine: env, smoke, secondsPerRun: smoke ? null : seconds, rows, collisions, memory, startup };
   await mkdir(RESULTS, { recursive: true });
   const file = join(RESULTS, `${smoke ? 'smoke' : 'bench'}-${report.date.replace(/[:.]/g, '-')}.json`);
   await writeFile(file, JSON.stringify(report, null, 2));
