@@ -1,9 +1,8 @@
 import { pino } from 'pino';
-import { MutatingHandler, DEFAULT_PROTECTED_NAMESPACES } from '../src/admission/handler.js';
 import { readReview } from '../src/admission/review.js';
 import { RecordIndex } from '../src/collisions/record-index.js';
-import { GlobalModeSource, StaticTolerationSource } from '../src/sources/static.js';
-import { admissionReview, CONTROLLER_TOLERATIONS, gitjobJob } from '../test/support/fixtures.js';
+import { admissionReview, gitjobJob } from '../test/support/fixtures.js';
+import { standaloneHandler } from '../test/support/handler.js';
 import { round } from './lib.js';
 
 export interface CollisionRow {
@@ -29,17 +28,7 @@ export function collisionScaling(sizes: readonly number[], iterations: number): 
         const app = `app-${i}`;
         index.set({ kind: 'Deployment', namespace, name: app, podLabels: { app }, selector: { matchLabels: { app }, expressions: [] } });
       }
-      const handler = new MutatingHandler({
-        componentLabelKey: 'app.kubernetes.io/component',
-        changeAnnotationKey: 'fleet-webhook.io/mutated',
-        globalMode: 'enforce',
-        extraTolerations: [],
-        tolerationSource: new StaticTolerationSource(CONTROLLER_TOLERATIONS),
-        modeSource: new GlobalModeSource('enforce'),
-        protectedNamespaces: new Set(DEFAULT_PROTECTED_NAMESPACES),
-        log: pino({ level: 'warn' }),
-        workloads: index,
-      });
+      const { handler } = standaloneHandler({ workloads: index, log: pino({ level: 'warn' }) });
       const runs = Math.max(50, Math.round(iterations / Math.max(1, n / 100)));
       for (let i = 0; i < Math.min(runs, 1000); i++) handler.handle(review);
       const t0 = process.hrtime.bigint();

@@ -1,11 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { Metrics } from '../../src/observability/metrics.js';
-import { startClusterSources } from '../../src/sources/cluster/index.js';
-import { FakeApiServer } from '../support/fake-apiserver.js';
+import { FakeApiServer, testClusterSources } from '../support/fake-apiserver.js';
 import { admissionReview, cleanupGitrepoJobsCronJob, fleetControllerDeployment, gitjobJob, shardDeployment } from '../support/fixtures.js';
 import { makePki, post } from '../support/tls.js';
 import { getHealth, startTestServer } from '../support/server.js';
-import { memoryLogger } from '../support/logger.js';
 import { eventually } from '../support/eventually.js';
 
 /** Parses the Prometheus text format into TYPE lines and samples. */
@@ -80,16 +78,7 @@ test('source metrics: last sync time, watch restarts by reason, connection state
   api.namespace('fleet-default', { 'fleet-webhook.io/mode': 'enforce' });
   api.upsert('deployments', fleetControllerDeployment());
   const metrics = new Metrics();
-  const sources = startClusterSources({
-    kubeconfig: await api.writeKubeconfig(),
-    controllerNamespace: 'cattle-fleet-system',
-    controllerName: 'fleet-controller',
-    resyncMs: 60_000,
-    watchTimeoutSeconds: 5,
-    watchdogMs: 2000,
-    backoffInitialMs: 20,
-    backoffMaxMs: 100,
-    log: memoryLogger('silent').log,
+  const sources = await testClusterSources(api, {
     hooks: { onRestart: (src, r) => metrics.sourceRestarted(src, r), onSync: (src) => metrics.sourceSynced(src) },
   });
   const s = await startTestServer({}, { sources, metrics }, pki);

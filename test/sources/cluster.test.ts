@@ -1,9 +1,8 @@
-import { FakeApiServer, TOKEN } from '../support/fake-apiserver.js';
-import { startClusterSources, type ClusterSources } from '../../src/sources/cluster/index.js';
+import { FakeApiServer, TOKEN, testClusterSources } from '../support/fake-apiserver.js';
+import type { ClusterSources } from '../../src/sources/cluster/index.js';
 import { admissionReview, CATTLE_OS, CONTROL_PLANE, DEDICATED, fleetControllerDeployment, gitjobJob } from '../support/fixtures.js';
 import { decodePatch, makePki, post, type TestPki } from '../support/tls.js';
 import { getHealth, startTestServer, type TestServer } from '../support/server.js';
-import { memoryLogger } from '../support/logger.js';
 import { eventually } from '../support/eventually.js';
 import type { RestartReason } from '../../src/sources/cluster/reflector.js';
 
@@ -28,18 +27,12 @@ async function harness(opts: { apiDown?: boolean; resyncMs?: number; seed?: (api
   if (opts.apiDown) await api.reservePort();
   else await api.start();
   (opts.seed ?? defaultSeed)(api);
-  const { log } = memoryLogger('warn');
   const restarts: RestartReason[] = [];
-  const sources = startClusterSources({
-    kubeconfig: await api.writeKubeconfig(),
-    controllerNamespace: 'cattle-fleet-system',
-    controllerName: 'fleet-controller',
+  const sources = await testClusterSources(api, {
     resyncMs: opts.resyncMs ?? 60_000,
-    watchTimeoutSeconds: 5,
     watchdogMs: 700,
     backoffInitialMs: 40,
     backoffMaxMs: 300,
-    log,
     hooks: { onRestart: (_s, reason) => restarts.push(reason) },
   });
   const server = await startTestServer({ ownNamespace: 'fleet-webhook-system' }, { sources }, pki);

@@ -1,10 +1,8 @@
-import { FakeApiServer } from '../support/fake-apiserver.js';
-import { startClusterSources } from '../../src/sources/cluster/index.js';
+import { FakeApiServer, testClusterSources } from '../support/fake-apiserver.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { admissionReview, fleetControllerDeployment, fleetdmManifests } from '../support/fixtures.js';
 import { makePki, post } from '../support/tls.js';
 import { getHealth, startTestServer } from '../support/server.js';
-import { memoryLogger } from '../support/logger.js';
 import { eventually } from '../support/eventually.js';
 
 test('--detect-collisions: live selectors of Deployments and Services produce warnings and a metric, and follow deletions', async () => {
@@ -17,16 +15,7 @@ test('--detect-collisions: live selectors of Deployments and Services produce wa
   api.upsert('services', service);
   api.upsert('deployments', deployment);
   const metrics = new Metrics();
-  const sources = startClusterSources({
-    kubeconfig: await api.writeKubeconfig(),
-    controllerNamespace: 'cattle-fleet-system',
-    controllerName: 'fleet-controller',
-    resyncMs: 60_000,
-    watchTimeoutSeconds: 5,
-    watchdogMs: 5000,
-    log: memoryLogger('silent').log,
-    detectCollisions: true,
-  });
+  const sources = await testClusterSources(api, { detectCollisions: true, watchdogMs: 5000 });
   const s = await startTestServer({}, { sources, metrics }, pki);
   try {
     await eventually(async () => (await getHealth(s.webhook.healthPort, '/readyz')).status === 200);

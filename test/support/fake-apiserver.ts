@@ -408,3 +408,24 @@ function send(res: ServerResponse, code: number, body: Obj): void {
 function status(res: ServerResponse, code: number, message: string, reason = 'InternalError'): void {
   send(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
 }
+
+/**
+ * The webhook's cluster sources pointed at a test API server, with short timers so faults recover
+ * within a test; `overrides` set what a test is about.
+ */
+export async function testClusterSources(api: FakeApiServer, overrides: Partial<import('../../src/sources/cluster/index.js').ClusterSourceOptions> = {}) {
+  const { startClusterSources } = await import('../../src/sources/cluster/index.js');
+  const { memoryLogger } = await import('./logger.js');
+  return startClusterSources({
+    kubeconfig: await api.writeKubeconfig(),
+    controllerNamespace: 'cattle-fleet-system',
+    controllerName: 'fleet-controller',
+    resyncMs: 60_000,
+    watchTimeoutSeconds: 5,
+    watchdogMs: 2000,
+    backoffInitialMs: 20,
+    backoffMaxMs: 100,
+    log: memoryLogger('silent').log,
+    ...overrides,
+  });
+}
