@@ -54,6 +54,11 @@ export interface HandlerOptions {
   workloads?: WorkloadIndex;
 }
 
+/** Allowed unchanged because of a problem, with a warning saying which: never block a Fleet workload. */
+export function failOpen(uid: string, reason: NonNullable<Decision['failReason']>, warning: string): Decision {
+  return { response: { uid, allowed: true, warnings: [warning] }, outcome: 'error', failReason: reason, kind: undefined, mode: undefined, changes: [] };
+}
+
 export const DEFAULT_PROTECTED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
 export const AUDIT_PATCH_ANNOTATION_MAX = 8 * 1024;
 
@@ -69,14 +74,7 @@ export class MutatingHandler implements AdmissionHandler {
     } catch (err) {
       // Fail open: a bug here must never block a Fleet workload from being created.
       this.opts.log.error({ err, uid: request.uid }, 'admission failed; allowing unchanged');
-      return {
-        response: { uid: request.uid, allowed: true, warnings: ['fleet-webhook: internal error, object not mutated'] },
-        outcome: 'error',
-        failReason: 'internal_error',
-        kind: undefined,
-        mode: undefined,
-        changes: [],
-      };
+      return failOpen(request.uid, 'internal_error', 'fleet-webhook: internal error, object not mutated');
     }
   }
 

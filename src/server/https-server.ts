@@ -7,7 +7,7 @@ declare module 'fastify' {
 }
 import type { Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
-import type { AdmissionHandler, Decision } from '../admission/handler.js';
+import { failOpen, type AdmissionHandler, type Decision } from '../admission/handler.js';
 import { BadReviewError, readReview, reviewResponse, type AdmissionRequest } from '../admission/review.js';
 import { secureContextOptions, type TlsMaterial } from './tls.js';
 
@@ -125,14 +125,7 @@ export function createAdmissionServer(opts: AdmissionServerOptions): AdmissionSe
     let decision: Decision;
     const waitedMs = elapsedMs(request);
     if (waitedMs > opts.deadlineMs) {
-      decision = {
-        response: { uid: review.request.uid, allowed: true, warnings: ['fleet-webhook: deadline exceeded before the object could be mutated; allowed unchanged'] },
-        outcome: 'error',
-        failReason: 'deadline',
-        kind: undefined,
-        mode: undefined,
-        changes: [],
-      };
+      decision = failOpen(review.request.uid, 'deadline', 'fleet-webhook: deadline exceeded before the object could be mutated; allowed unchanged');
       log.warn({ uid: review.request.uid, waitedMs: Math.round(waitedMs) }, 'deadline exceeded; allowing unchanged');
     } else {
       decision = handler.handle(review.request);
