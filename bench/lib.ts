@@ -28,6 +28,11 @@ export function startServer(name: string, script: string, args: string[]): Promi
   return new Promise((resolve, reject) => {
     const flags = script === CLI ? serverNodeFlags() : [];
     const child = spawn(process.execPath, [...flags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Never leave a server behind, however the benchmark ends (error, Ctrl-C, kill).
+    const killChild = () => child.kill('SIGKILL');
+    process.once('exit', killChild);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+    child.once('exit', () => process.off('exit', killChild));
     let out = '';
     const onData = (d: Buffer) => {
       out += d;
