@@ -61,9 +61,8 @@ export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: Mutatio
   }
 
   if (kind === 'Deployment' && inputs.creating && templateValue !== undefined) {
-    const selector = ownSelector;
-    if (selector && !selectorConstrains(selector, key)) {
-      if (isPlainObject(selector.matchLabels)) {
+    if (ownSelector && !selectorConstrains(ownSelector, key)) {
+      if (isPlainObject(ownSelector.matchLabels)) {
         patch.push({ op: 'add', path: '/spec/selector/matchLabels/' + escapePointerToken(key), value: templateValue });
       } else {
         patch.push({ op: 'add', path: '/spec/selector/matchLabels', value: { [key]: templateValue } });

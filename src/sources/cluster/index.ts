@@ -61,25 +61,23 @@ export function startClusterSources(opts: ClusterSourceOptions): ClusterSources 
     );
     reflectors.push(new Reflector(controllerTarget(kc, ns, name), controller, reflectorOptions) as Reflector<KubeObject>);
   }
-  const names = ['namespaces', ...(controller ? ['controller'] : [])];
   let workloads: RecordIndex | undefined;
   if (opts.detectCollisions) {
     const index = (workloads = new RecordIndex());
     for (const { kind, target } of workloadTargets(kc)) {
       reflectors.push(new Reflector(target, new WorkloadRecordStore(kind, index), reflectorOptions));
-      names.push(target.name);
     }
   }
   for (const r of reflectors) r.start();
 
-  const checks: ReadinessCheck[] = reflectors.map((r, i) => ({
-    name: `source ${names[i]}`,
+  const checks: ReadinessCheck[] = reflectors.map((r) => ({
+    name: `source ${r.name}`,
     check: () => {
       const st = r.status();
       if (!st.synced) return { ok: false, detail: `not synced${st.lastError ? ` (${st.lastError})` : ''}` };
       const age = Math.round((Date.now() - st.lastContactMs) / 1000);
       // After the first sync, a lost API server keeps the last known state: ready, but say it is stale.
-      const detail = st.lastError && !st.watching ? `stale for ${age}s (${st.lastError})` : `synced, last contact ${age}s ago`;
+      const detail = r.inContact() ? `synced, last contact ${age}s ago` : `stale for ${age}s (${st.lastError})`;
       return { ok: true, detail };
     },
   }));
@@ -87,11 +85,7 @@ export function startClusterSources(opts: ClusterSourceOptions): ClusterSources 
     tolerations: opts.staticTolerations ?? (controller as ControllerTolerationStore),
     modes: namespaces,
     checks,
-    connections: () =>
-      reflectors.map((r, i) => {
-        const st = r.status();
-        return { name: names[i], connected: st.synced && (st.watching || !st.lastError) };
-      }),
+    connections: () => reflectors.map((r) => ({ name: r.name, connected: r.inContact() })),
     reflectors,
     controller,
     namespaces,

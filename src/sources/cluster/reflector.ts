@@ -92,8 +92,17 @@ export class Reflector<T extends KubeObject> {
     this.backoff = new Backoff(opts.backoffInitialMs ?? 500, opts.backoffMaxMs ?? 30_000, this.random);
   }
 
+  get name(): string {
+    return this.target.name;
+  }
+
   status(): ReflectorStatus {
     return { ...this.state };
+  }
+
+  /** Synced, and either watching now or without an error since the last list: the cache is current. */
+  inContact(): boolean {
+    return this.state.synced && (this.state.watching || !this.state.lastError);
   }
 
   start(): void {
