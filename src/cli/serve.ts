@@ -1,6 +1,6 @@
-import { dirname, relative } from 'node:path';
+import { basename, dirname, relative } from 'node:path';
 import type { Logger } from 'pino';
-import { formatHelp, parseOptions, type OptionSpec } from './options.js';
+import { formatHelp, parseOptions, UsageError, type OptionSpec } from './options.js';
 import { CLUSTER_FLAGS, LOGGING_FLAGS, MUTATION_FLAGS, mutationSettings } from './flags.js';
 import { createLogger, type LogLevel } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
@@ -25,6 +25,11 @@ export const SERVE_FLAGS: readonly OptionSpec[] = [
   { name: 'detect-collisions', type: 'boolean', default: false, description: 'Warn when a workload\'s pods are selected by another Deployment or Service (caches their selectors cluster-wide; needs list/watch on deployments, services, jobs, cronjobs)' },
   { name: 'resync-seconds', type: 'number', default: 300, description: 'Full relist period of the cluster caches (jittered)' },
   { name: 'watch-timeout-seconds', type: 'number', default: 290, description: 'Server-side bound of each watch request (jittered)' },
+  { name: 'self-managed-certs', type: 'boolean', default: false, description: 'Issue and renew the serving certificate in-cluster: the Secret --tls-secret is the source of truth, the pair is written to the --tls-cert/--tls-key directory, the webhook\'s caBundle is kept in sync (needs --namespace)' },
+  { name: 'tls-secret', type: 'string', default: 'fleet-webhook-tls', description: 'Secret holding the certificate, with --self-managed-certs' },
+  { name: 'service-name', type: 'string', default: 'fleet-webhook', description: 'Service the certificate is for, with --self-managed-certs' },
+  { name: 'webhook-name', type: 'string', default: 'fleet-webhook', description: 'MutatingWebhookConfiguration whose caBundle is kept in sync, with --self-managed-certs' },
+  { name: 'cert-check-seconds', type: 'number', default: 3600, description: 'How often the Secret is checked for renewal, with --self-managed-certs' },
   { name: 'cert-reload-seconds', type: 'number', default: 10, description: 'How often the certificate files are checked for changes' },
   { name: 'deadline-ms', type: 'number', default: 4000, description: 'A request that waited longer is allowed unchanged with a warning (keep below the webhook timeoutSeconds)' },
   { name: 'max-in-flight', type: 'number', default: 512, description: 'Requests handled at once beyond which new ones get a fast 503' },
@@ -49,6 +54,7 @@ export async function serveCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
   if (standalone && (await ensureCertificates(dirname(tlsCert), tlsCert, tlsKey, LOCALHOST_HOSTS))) {
     log.info({ dir: dirname(tlsCert) }, 'generated a CA and a localhost serving certificate');
   }
+  const certificates = v['self-managed-certs'] ? await startCertificateManager(v, standalone, tlsCert, tlsKey, log) : undefined;
   const config: ServeConfig = {
     host: String(v.host),
     port: Number(v.port),
@@ -72,6 +78,7 @@ export async function serveCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     running = await startServe(config, { sources, log, metrics });
   } catch (err) {
     sources.stop();
+    certificates?.stop();
     throw err;
   }
   if (standalone) printTryIt(running.port, tlsCert);
@@ -107,6 +114,44 @@ async function buildSources(v: Record<string, unknown>, standalone: boolean, mod
       onSync: (source) => metrics.sourceSynced(source),
     },
   });
+}
+
+/**
+ * --self-managed-certs: the first check must succeed before serving (with retries, since the API
+ * server may be briefly unreachable at start); later checks run in the background.
+ */
+async function startCertificateManager(v: Record<string, unknown>, standalone: boolean, tlsCert: string, tlsKey: string, log: Logger) {
+  if (standalone) throw new UsageError('--self-managed-certs needs a cluster; it cannot be used with --standalone');
+  const namespace = String(v.namespace ?? '');
+  if (!namespace) throw new UsageError('--self-managed-certs needs --namespace (the webhook\'s own namespace, where the Secret lives)');
+  if (dirname(tlsCert) !== dirname(tlsKey) || basename(tlsCert) !== 'tls.crt' || basename(tlsKey) !== 'tls.key') {
+    throw new UsageError('--self-managed-certs writes tls.crt and tls.key into one directory: set --tls-cert DIR/tls.crt and --tls-key DIR/tls.key');
+  }
+  const { CertificateManager, DEFAULT_RENEW_BEFORE_MS } = await import('../certs/self-managed.js');
+  const { loadKubeConfig } = await import('../sources/cluster/kubeconfig.js');
+  const manager = new CertificateManager({
+    kubeConfig: loadKubeConfig(v.kubeconfig as string | undefined, v.context as string | undefined),
+    namespace,
+    secretName: String(v['tls-secret']),
+    webhookName: String(v['webhook-name']),
+    service: String(v['service-name']),
+    dir: dirname(tlsCert),
+    renewBeforeMs: DEFAULT_RENEW_BEFORE_MS,
+    log: log.child({ component: 'certificates' }),
+  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await manager.ensure();
+      break;
+    } catch (err) {
+      if (attempt >= 8) throw new Error(`cannot obtain a serving certificate: ${(err as Error).message}`);
+      const delay = Math.min(15_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+      log.warn({ err: (err as Error).message, retryInMs: Math.round(delay) }, 'certificate check failed; retrying');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+  manager.start(Number(v['cert-check-seconds']) * 1000);
+  return manager;
 }
 
 function printTryIt(port: number, tlsCert: string): void {

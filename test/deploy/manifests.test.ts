@@ -40,22 +40,24 @@ let defaults: any[];
 let audit: any[];
 let certManager: any[];
 let collisions: any[];
+let selfManaged: any[];
 let certsDir: string;
 beforeAll(async () => {
   const d = await deployWithCerts();
   certsDir = d.certsDir;
-  [base, defaults, audit, certManager, collisions] = await Promise.all([
+  [base, defaults, audit, certManager, collisions, selfManaged] = await Promise.all([
     render(join(PACKAGE_ROOT, 'deploy/base')),
     render(join(d.root, 'deploy')),
     render(join(d.root, 'deploy/overlays/audit')),
     render(join(PACKAGE_ROOT, 'deploy/overlays/cert-manager')),
     render(join(d.root, 'deploy/overlays/collision-detection')),
+    render(join(PACKAGE_ROOT, 'deploy/overlays/self-managed-certs')),
   ]);
 }, 60_000);
 
 describe('rendered kustomizations', () => {
   test('every object of every kustomization is valid for its kind', async () => {
-    for (const objects of [base, defaults, audit, certManager, collisions]) await validateAll(objects);
+    for (const objects of [base, defaults, audit, certManager, collisions, selfManaged]) await validateAll(objects);
     expect(defaults.map((o) => o.kind).sort()).toEqual(
       ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'MutatingWebhookConfiguration', 'Namespace', 'PodDisruptionBudget', 'PriorityClass', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount'].sort(),
     );
@@ -135,6 +137,27 @@ describe('rendered kustomizations', () => {
     for (const rule of role.rules) expect(rule.verbs.sort()).toEqual(['get', 'list', 'watch']);
     expect(role.rules.flatMap((r: any) => r.resources).sort()).toEqual(['cronjobs', 'deployments', 'jobs', 'services']);
     expect(find(collisions, 'ClusterRoleBinding', 'fleet-webhook-workload-reader').subjects[0]).toEqual({ kind: 'ServiceAccount', name: 'fleet-webhook', namespace: 'fleet-webhook-system' });
+  });
+
+  test('self-managed-certs overlay: a writable in-memory certs directory, the flag, and write access only to its Secret and webhook', () => {
+    const deploy = find(selfManaged, 'Deployment', 'fleet-webhook');
+    const pod = deploy.spec.template.spec;
+    expect(pod.volumes).toEqual([{ name: 'certs', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }]);
+    expect(pod.containers[0].volumeMounts).toEqual([{ name: 'certs', mountPath: '/certs', readOnly: false }]);
+    expect(pod.containers[0].args).toContain('--self-managed-certs');
+    expect(pod.containers[0].args).toContain('--tls-cert=/certs/tls.crt');
+    const role = find(selfManaged, 'Role', 'fleet-webhook-certificates');
+    expect(role.metadata.namespace).toBe('fleet-webhook-system');
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['fleet-webhook-tls'], verbs: ['get', 'update'] },
+    ]);
+    const [hook] = find(selfManaged, 'MutatingWebhookConfiguration').webhooks;
+    expect(find(selfManaged, 'ClusterRole', 'fleet-webhook-cabundle').rules).toEqual([
+      { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], resourceNames: [find(selfManaged, 'MutatingWebhookConfiguration').metadata.name], verbs: ['get', 'update'] },
+    ]);
+    expect(hook.clientConfig.caBundle).toBeUndefined(); // filled in by the webhook
+    expect(selfManaged.some((o) => o.kind === 'Secret')).toBe(false); // created by the webhook
   });
 
   test('default install: the Secret the pods mount holds a certificate the caBundle verifies', () => {

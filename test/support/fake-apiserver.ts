@@ -29,6 +29,8 @@ const COLLECTIONS: Record<string, Collection> = {
   services: { resource: 'services', kind: 'Service', apiVersion: 'v1', namespaced: true },
   jobs: { resource: 'jobs', kind: 'Job', apiVersion: 'batch/v1', namespaced: true },
   cronjobs: { resource: 'cronjobs', kind: 'CronJob', apiVersion: 'batch/v1', namespaced: true },
+  secrets: { resource: 'secrets', kind: 'Secret', apiVersion: 'v1', namespaced: true },
+  mutatingwebhookconfigurations: { resource: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration', apiVersion: 'admissionregistration.k8s.io/v1', namespaced: false },
 };
 
 interface Event {
@@ -247,10 +249,57 @@ export class FakeApiServer {
       return status(res, 403, `${url.pathname} is forbidden: User "system:serviceaccount:test:fleet-webhook" cannot list resource`, 'Forbidden');
     }
     const route = parsePath(url.pathname);
-    if (!route || req.method !== 'GET') return status(res, 404, 'the server could not find the requested resource', 'NotFound');
+    if (!route) return status(res, 404, 'the server could not find the requested resource', 'NotFound');
+    if (route.name !== undefined || req.method !== 'GET') {
+      this.serveObject(req, res, route);
+      return;
+    }
     const matches = selectorMatcher(query.labelSelector, query.fieldSelector);
     if (query.watch === 'true') this.serveWatch(req, res, route, query, matches);
     else this.serveList(res, route, query, matches);
+  }
+
+  /** Single objects: GET, POST (create, 409 if it exists), PUT (replace; 409 on a stale resourceVersion), DELETE. */
+  private serveObject(req: IncomingMessage, res: ServerResponse, route: Route): void {
+    const store = this.store(route.resource);
+    const key = (name: string) => (route.namespace ? `${route.namespace}/${name}` : name);
+    if (req.method === 'GET' && route.name) {
+      const found = store.get(key(route.name));
+      return found ? send(res, 200, found) : status(res, 404, `${route.resource} "${route.name}" not found`, 'NotFound');
+    }
+    if (req.method === 'DELETE' && route.name) {
+      this.delete(route.resource, route.namespace, route.name);
+      return send(res, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success' });
+    }
+    let text = '';
+    req.on('data', (d) => (text += d));
+    req.on('end', () => {
+      const body = JSON.parse(text || '{}');
+      const name = route.name ?? body.metadata?.name;
+      const existing = store.get(key(name));
+      if (req.method === 'POST') {
+        if (existing) return status(res, 409, `${route.resource} "${name}" already exists`, 'AlreadyExists');
+        this.writes.push({ method: 'POST', resource: route.resource, name });
+        return send(res, 201, this.upsert(route.resource, { ...body, metadata: { ...body.metadata, namespace: route.namespace } }));
+      }
+      if (req.method === 'PUT') {
+        if (!existing) return status(res, 404, `${route.resource} "${name}" not found`, 'NotFound');
+        if (body.metadata?.resourceVersion !== existing.metadata.resourceVersion) {
+          return status(res, 409, 'the object has been modified; please apply your changes to the latest version and try again', 'Conflict');
+        }
+        this.writes.push({ method: 'PUT', resource: route.resource, name });
+        return send(res, 200, this.upsert(route.resource, { ...body, metadata: { ...body.metadata, namespace: route.namespace } }));
+      }
+      status(res, 405, 'method not allowed', 'MethodNotAllowed');
+    });
+  }
+
+  /** Writes that succeeded, in order: what a test checks a controller did. */
+  readonly writes: { method: string; resource: string; name: string }[] = [];
+
+  /** Reads an object as stored (for assertions). */
+  get(resource: string, namespace: string | undefined, name: string): Obj | undefined {
+    return this.store(resource).get(namespace ? `${namespace}/${name}` : name);
   }
 
   private serveList(res: ServerResponse, route: Route, query: Record<string, string>, matches: (o: Obj) => boolean): void {
@@ -331,15 +380,17 @@ function filteredType(e: Event, resource: string, namespace: string | undefined,
 interface Route {
   resource: string;
   namespace?: string;
+  /** Set for a single object: GET, PUT (replace, optimistic on resourceVersion) and DELETE. */
+  name?: string;
 }
 
 function parsePath(path: string): Route | undefined {
   const parts = path.split('/').filter(Boolean);
-  // /api/v1/namespaces, /api/v1/[namespaces/ns/]services, /apis/group/version/[namespaces/ns/]resource
+  // /api/v1/namespaces[/name], /api/v1/[namespaces/ns/]services[/name], /apis/group/version/[namespaces/ns/]resource[/name]
   const rest = parts[0] === 'api' ? parts.slice(2) : parts[0] === 'apis' ? parts.slice(3) : undefined;
   if (!rest) return undefined;
-  if (rest.length === 1 && COLLECTIONS[rest[0]]) return { resource: rest[0] };
-  if (rest.length === 3 && rest[0] === 'namespaces' && COLLECTIONS[rest[2]]?.namespaced) return { resource: rest[2], namespace: rest[1] };
+  if (rest.length <= 2 && COLLECTIONS[rest[0]] && !(rest.length === 2 && COLLECTIONS[rest[0]].namespaced)) return { resource: rest[0], name: rest[1] };
+  if (rest.length >= 3 && rest.length <= 4 && rest[0] === 'namespaces' && COLLECTIONS[rest[2]]?.namespaced) return { resource: rest[2], namespace: rest[1], name: rest[3] };
   return undefined;
 }
 

@@ -47,6 +47,8 @@ export interface PostOptions {
   cert?: string;
   key?: string;
   host?: string;
+  /** TLS server name to verify (defaults to `host`). */
+  servername?: string;
 }
 
 /** POST over TLS that verifies the server's certificate against `ca` (never rejectUnauthorized: false). */
@@ -57,6 +59,7 @@ export function post(opts: PostOptions): Promise<HttpResult> {
     const req = httpsRequest(
       {
         host: opts.host ?? 'localhost',
+        servername: opts.servername,
         port: opts.port,
         path: opts.path ?? '/mutate',
         method: opts.method ?? 'POST',

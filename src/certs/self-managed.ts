@@ -1,0 +1,175 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { generateCa, generateServing, serviceHosts, type CertificatePair } from './generate.js';
+
+export interface SelfManagedOptions {
+  kubeConfig: KubeConfig;
+  namespace: string;
+  secretName: string;
+  webhookName: string;
+  service: string;
+  /** Where the serving pair is written for the server (an emptyDir in the pod). */
+  dir: string;
+  /** Renew when the serving certificate (or the CA) expires sooner than this. */
+  renewBeforeMs: number;
+  log: Logger;
+  now?: () => Date;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+export const DEFAULT_RENEW_BEFORE_MS = 30 * DAY_MS;
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const unb64 = (s: string | undefined) => (s ? Buffer.from(s, 'base64').toString('utf8') : undefined);
+
+/**
+ * The webhook's own certificate, without cert-manager: the Secret is the source of truth, shared by
+ * every replica. Each check reads it; if it is missing, unreadable, for other names or expiring
+ * within `renewBeforeMs`, a new serving certificate is issued (by the Secret's CA while that is
+ * valid, so the caBundle rarely changes) and written back with the Secret's resourceVersion: when two
+ * replicas race, one write wins and the other adopts it at once. The pair is written to `dir` for the
+ * server (which reloads it), and every webhook of the MutatingWebhookConfiguration gets the CA as its
+ * caBundle.
+ */
+export class CertificateManager {
+  private readonly core: CoreV1Api;
+  private readonly admission: AdmissionregistrationV1Api;
+  private readonly hosts: string[];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: SelfManagedOptions) {
+    this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
+    this.admission = opts.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+    this.hosts = serviceHosts(opts.service, opts.namespace);
+  }
+
+  get certFile(): string {
+    return join(this.opts.dir, 'tls.crt');
+  }
+
+  get keyFile(): string {
+    return join(this.opts.dir, 'tls.key');
+  }
+
+  /** One check: returns what it did ('kept', 'created', 'renewed', 'adopted'). */
+  async ensure(): Promise<'kept' | 'created' | 'renewed' | 'adopted'> {
+    let outcome: 'kept' | 'created' | 'renewed' | 'adopted' = 'kept';
+    let secret = await this.readSecret();
+    let pair = secret && this.usable(secret);
+    if (!pair) {
+      const ca = (secret && this.usableCa(secret)) ?? (await generateCa(`${this.opts.service}-ca`, this.now()));
+      const serving = await generateServing(ca, this.hosts, this.now());
+      pair = { ca, serving };
+      try {
+        outcome = secret ? 'renewed' : 'created';
+        secret = await this.writeSecret(secret, ca, serving);
+        this.opts.log.info({ secret: this.opts.secretName, notAfter: new X509Certificate(serving.cert).validTo }, `serving certificate ${outcome}`);
+      } catch (err) {
+        if ((err as { code?: number }).code !== 409) throw err;
+        // Another replica wrote first: use its certificate.
+        secret = await this.readSecret();
+        pair = secret && this.usable(secret);
+        if (!pair) throw new Error(`secret ${this.opts.secretName} changed under us and is still unusable`);
+        outcome = 'adopted';
+      }
+    }
+    await this.writeFiles(pair.serving);
+    await this.syncCaBundle(pair.ca.cert);
+    return outcome;
+  }
+
+  /** Checks now and then every `intervalMs` (jittered by the caller's choice of interval). */
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => {
+      this.ensure().catch((err) => this.opts.log.warn({ err: (err as Error).message }, 'certificate check failed; will retry'));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private now(): Date {
+    return this.opts.now?.() ?? new Date();
+  }
+
+  private async readSecret(): Promise<V1Secret | undefined> {
+    try {
+      return await this.core.readNamespacedSecret({ name: this.opts.secretName, namespace: this.opts.namespace });
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** The Secret's pair when it serves these names, matches its key, chains to its CA and is not due. */
+  private usable(secret: V1Secret): { ca: CertificatePair; serving: CertificatePair } | undefined {
+    const ca = this.usableCa(secret);
+    const cert = unb64(secret.data?.['tls.crt']);
+    const key = unb64(secret.data?.['tls.key']);
+    if (!ca || !cert || !key) return undefined;
+    try {
+      const x509 = new X509Certificate(cert);
+      const caX509 = new X509Certificate(ca.cert);
+      const due = Date.parse(x509.validTo) - this.opts.renewBeforeMs <= this.now().getTime();
+      const names = this.hosts.every((h) => x509.subjectAltName?.split(', ').includes(`DNS:${h}`));
+      if (due || !names || !x509.verify(caX509.publicKey) || !x509.checkPrivateKey(createPrivateKey(key))) return undefined;
+      return { ca, serving: { cert, key } };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private usableCa(secret: V1Secret): CertificatePair | undefined {
+    const cert = unb64(secret.data?.['ca.crt']);
+    const key = unb64(secret.data?.['ca.key']);
+    if (!cert || !key) return undefined;
+    try {
+      const x509 = new X509Certificate(cert);
+      const due = Date.parse(x509.validTo) - this.opts.renewBeforeMs <= this.now().getTime();
+      return !due && x509.ca && x509.checkPrivateKey(createPrivateKey(key)) ? { cert, key } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async writeSecret(current: V1Secret | undefined, ca: CertificatePair, serving: CertificatePair): Promise<V1Secret> {
+    const body: V1Secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/tls',
+      metadata: { ...current?.metadata, name: this.opts.secretName, namespace: this.opts.namespace },
+      data: { 'tls.crt': b64(serving.cert), 'tls.key': b64(serving.key), 'ca.crt': b64(ca.cert), 'ca.key': b64(ca.key) },
+    };
+    if (!current) return this.core.createNamespacedSecret({ namespace: this.opts.namespace, body });
+    return this.core.replaceNamespacedSecret({ name: this.opts.secretName, namespace: this.opts.namespace, body });
+  }
+
+  /** Atomic per file (write, then rename), key first: the reloader never pairs a new cert with an old key for long. */
+  private async writeFiles(serving: CertificatePair): Promise<void> {
+    await mkdir(this.opts.dir, { recursive: true });
+    for (const [file, text, mode] of [[this.keyFile, serving.key, 0o600], [this.certFile, serving.cert, 0o644]] as const) {
+      await writeFile(`${file}.tmp`, text, { mode });
+      await rename(`${file}.tmp`, file);
+    }
+  }
+
+  private async syncCaBundle(caCert: string): Promise<void> {
+    const hook = await this.admission.readMutatingWebhookConfiguration({ name: this.opts.webhookName });
+    const bundle = b64(caCert);
+    const webhooks = hook.webhooks ?? [];
+    if (webhooks.every((w) => w.clientConfig.caBundle === bundle)) return;
+    for (const w of webhooks) w.clientConfig.caBundle = bundle;
+    try {
+      await this.admission.replaceMutatingWebhookConfiguration({ name: this.opts.webhookName, body: hook });
+      this.opts.log.info({ webhook: this.opts.webhookName }, 'caBundle updated');
+    } catch (err) {
+      // A conflict means someone (another replica) changed it meanwhile: the next check looks again.
+      if ((err as { code?: number }).code !== 409) throw err;
+    }
+  }
+}
