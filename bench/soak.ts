@@ -7,7 +7,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateCa, generateServing, LOCALHOST_HOSTS } from '../src/certs/generate.js';
+import { generateCa, generateServing } from '../src/certs/generate.js';
+import { LOCALHOST_HOSTS } from '../src/certs/files.js';
 import { CLI, load, machine, rssMb, startServer } from './lib.js';
 import { REALISTIC } from './objects.js';
 import { admissionReview, shardDeployment } from '../test/support/fixtures.js';

@@ -57,8 +57,6 @@ export function serviceHosts(service: string, namespace: string, clusterDomain =
   return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.${clusterDomain}`];
 }
 
-export { LOCALHOST_HOSTS } from './files.js';
-
 /**
  * A client certificate signed by `ca`, for callers of a webhook started with --client-ca (the API
  * server's admission client configuration points at such a pair).

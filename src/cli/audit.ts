@@ -54,7 +54,7 @@ export async function auditCommand(argv: string[], env: NodeJS.ProcessEnv, io: C
     if (v['controller-file']) controller = await readControllerFile(String(v['controller-file']), controllerName);
     else {
       const list = await apps.listNamespacedDeployment({ namespace: controllerNamespace, fieldSelector: `metadata.name=${controllerName}` });
-      if (list.items[0]) controller = controllerTolerations({ ...list.items[0], kind: 'Deployment' }, `${controllerNamespace}/${controllerName}`);
+      if (list.items[0]) controller = controllerTolerations(list.items[0], `${controllerNamespace}/${controllerName}`);
       else notes.push(`controller ${controllerNamespace}/${controllerName} not found: toleration findings cover --extra-tolerations only`);
     }
     const wanted = mergeTolerationSets(controller, settings.extraTolerations);

@@ -29,10 +29,4 @@ export class RecordIndex implements WorkloadIndex {
     }
     for (const r of records) this.set(r);
   }
-
-  size(): number {
-    let n = 0;
-    for (const ns of this.byNamespace.values()) n += ns.size;
-    return n;
-  }
 }

@@ -4,11 +4,9 @@ import { parseTolerationList } from '../mutation/tolerations.js';
 import { isPlainObject } from '../mutation/json-pointer.js';
 import { parseDocuments } from '../manifests/yaml.js';
 
-/** The pod-template tolerations of a Deployment object (already parsed). */
+/** The pod-template tolerations of a Deployment (from a file, a list or a watch event). */
 export function controllerTolerations(deployment: unknown, source: string): Toleration[] {
-  if (!isPlainObject(deployment) || deployment.kind !== 'Deployment') {
-    throw new Error(`${source}: expected a Deployment`);
-  }
+  if (!isPlainObject(deployment)) throw new Error(`${source}: expected a Deployment object`);
   const spec = isPlainObject(deployment.spec) ? deployment.spec : {};
   const template = isPlainObject(spec.template) ? spec.template : {};
   const podSpec = isPlainObject(template.spec) ? template.spec : {};

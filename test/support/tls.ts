@@ -2,7 +2,8 @@ import { request as httpsRequest, Agent } from 'node:https';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateCa, generateServing, LOCALHOST_HOSTS, type CertificatePair } from '../../src/certs/generate.js';
+import { generateCa, generateServing, type CertificatePair } from '../../src/certs/generate.js';
+import { LOCALHOST_HOSTS } from '../../src/certs/files.js';
 
 export interface TestPki {
   dir: string;

@@ -1,6 +1,7 @@
 import { AppsV1Api, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import type { Toleration } from '../../mutation/types.js';
-import { parseTolerationList, tolerationIdentity } from '../../mutation/tolerations.js';
+import { tolerationIdentity } from '../../mutation/tolerations.js';
+import { controllerTolerations } from '../controller-file.js';
 import type { TolerationSnapshot, TolerationSource } from '../types.js';
 import type { ListWatchTarget, ReflectorStore } from './reflector.js';
 
@@ -39,11 +40,6 @@ export class ControllerTolerationStore implements ReflectorStore<V1Deployment>, 
     return this.snap;
   }
 
-  /** Number of controller tolerations known, or undefined while the Deployment is missing. */
-  known(): number | undefined {
-    return this.snap.warning ? undefined : this.snap.tolerations.length;
-  }
-
   replace(items: V1Deployment[]): void {
     const mine = items.find((d) => d.metadata?.name === this.name);
     if (mine) this.upsert(mine);
@@ -54,7 +50,7 @@ export class ControllerTolerationStore implements ReflectorStore<V1Deployment>, 
     if (item.metadata?.name !== this.name) return;
     let tolerations: Toleration[];
     try {
-      tolerations = parseTolerationList(item.spec?.template?.spec?.tolerations, `${this.namespace}/${this.name}`);
+      tolerations = controllerTolerations(item, `${this.namespace}/${this.name}`);
     } catch {
       tolerations = [];
     }

@@ -25,10 +25,6 @@ export class NamespaceModeStore implements ReflectorStore<V1Namespace>, Namespac
     return this.modes.get(namespace);
   }
 
-  size(): number {
-    return this.modes.size;
-  }
-
   replace(items: V1Namespace[]): void {
     const next = new Map<string, Mode>();
     for (const ns of items) {
