@@ -73,7 +73,6 @@ export class Reflector<T extends KubeObject> {
   private readonly random: () => number;
   private resourceVersion: string | undefined;
   private stopped = false;
-  private abort: AbortController | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -111,7 +110,6 @@ export class Reflector<T extends KubeObject> {
 
   stop(): void {
     this.stopped = true;
-    this.abort?.abort();
     for (const t of [this.watchdog, this.resyncTimer, this.retryTimer]) if (t) clearTimeout(t);
     this.wake?.();
   }
