@@ -36,6 +36,7 @@ export async function auditCommand(argv: string[], env: NodeJS.ProcessEnv, io: C
   const settings = mutationSettings({ ...v, mode: 'enforce' });
   const k8s = await import('@kubernetes/client-node');
   const { loadKubeConfig } = await import('../sources/cluster/kubeconfig.js');
+  const { controllerTarget } = await import('../sources/cluster/controller.js');
   let kc;
   try {
     kc = loadKubeConfig(v.kubeconfig as string | undefined, v.context as string | undefined);
@@ -53,7 +54,7 @@ export async function auditCommand(argv: string[], env: NodeJS.ProcessEnv, io: C
     let controller: Toleration[] = [];
     if (v['controller-file']) controller = await readControllerFile(String(v['controller-file']), controllerName);
     else {
-      const list = await apps.listNamespacedDeployment({ namespace: controllerNamespace, fieldSelector: `metadata.name=${controllerName}` });
+      const list = await controllerTarget(kc, controllerNamespace, controllerName).list(undefined);
       if (list.items[0]) controller = controllerTolerations(list.items[0], `${controllerNamespace}/${controllerName}`);
       else notes.push(`controller ${controllerNamespace}/${controllerName} not found: toleration findings cover --extra-tolerations only`);
     }
