@@ -6,6 +6,8 @@ import { supportedKind } from '../mutation/workload.js';
 import type { Mode, NamespaceModeSource, TolerationSource } from '../sources/types.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
 import { capWarnings, listWarning } from './warnings.js';
+import { encodePatch } from './patch-encoding.js';
+import { freezeDeep } from '../mutation/frozen.js';
 import { collisionsOf, describeCollision, describeForSubject, type WorkloadIndex } from '../collisions/detect.js';
 import { recordOf, type SelectingKind } from '../collisions/workloads.js';
 
@@ -117,7 +119,7 @@ export class MutatingHandler implements AdmissionHandler {
     } else {
       outcome = 'mutated';
       response.patchType = 'JSONPatch';
-      response.patch = Buffer.from(JSON.stringify(result.patch)).toString('base64');
+      response.patch = encodePatch(result.patch);
       response.auditAnnotations = { mutated: changeSummary(result.changes) };
     }
     const collisions = this.opts.workloads ? this.collisionsOf(request, kind, result) : undefined;
@@ -134,10 +136,13 @@ export class MutatingHandler implements AdmissionHandler {
     return this.opts.globalMode === 'audit' ? 'audit' : own;
   }
 
-  /** Controller plus extra tolerations, deduplicated once per controller change, not once per request. */
+  /**
+   * Controller plus extra tolerations, deduplicated once per controller change, not once per request,
+   * and frozen so that the patch encoder can reuse their encoding.
+   */
   private tolerationsFor(controller: readonly Toleration[]): readonly Toleration[] {
     if (controller !== this.mergedFor) {
-      this.merged = mergeTolerationSets(controller, this.opts.extraTolerations);
+      this.merged = freezeDeep(mergeTolerationSets(controller, this.opts.extraTolerations).map((t) => ({ ...t })));
       this.mergedFor = controller;
     }
     return this.merged;

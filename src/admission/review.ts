@@ -1,4 +1,5 @@
 import { isPlainObject } from '../mutation/json-pointer.js';
+import { jsonString, jsonText } from './json-text.js';
 
 export const REVIEW_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
 export type ReviewVersion = (typeof REVIEW_VERSIONS)[number];
@@ -62,11 +63,11 @@ export function readReview(body: unknown): { version: ReviewVersion; request: Ad
  * `version` is one of REVIEW_VERSIONS and `patch` is base64, so neither needs escaping.
  */
 export function reviewResponse(version: ReviewVersion, r: AdmissionResponse): string {
-  let out = '{"apiVersion":"' + version + '","kind":"AdmissionReview","response":{"uid":' + JSON.stringify(r.uid) + ',"allowed":true';
+  let out = '{"apiVersion":"' + version + '","kind":"AdmissionReview","response":{"uid":' + jsonString(r.uid) + ',"allowed":true';
   if (r.patchType !== undefined) out += ',"patchType":"' + r.patchType + '"';
   if (r.patch !== undefined) out += ',"patch":"' + r.patch + '"';
   if (r.warnings !== undefined) out += ',"warnings":' + JSON.stringify(r.warnings);
-  if (r.auditAnnotations !== undefined) out += ',"auditAnnotations":' + JSON.stringify(r.auditAnnotations);
+  if (r.auditAnnotations !== undefined) out += ',"auditAnnotations":' + jsonText(r.auditAnnotations);
   return out + '}}';
 }
 

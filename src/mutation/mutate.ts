@@ -1,7 +1,8 @@
 import type { AddOperation, Change, JsonObject, MutationInputs, MutationResult, WorkloadKind } from './types.js';
-import { escapePointerToken, isPlainObject, pointer } from './json-pointer.js';
+import { childPointer, isPlainObject, pointer } from './json-pointer.js';
 import { describeToleration, missingTolerations } from './tolerations.js';
 import { componentLabelValue } from './component-label.js';
+import { freezeDeep } from './frozen.js';
 import { getObjectAt, isOwnedByCronJob, podTemplatePath, stringField } from './workload.js';
 
 export const SKIP_LABEL = 'fleet-webhook.io/skip';
@@ -53,7 +54,7 @@ export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: Mutatio
       warnings.push(`${key} not added: the ${kind} has neither name nor generateName`);
     } else {
       templateValue = value;
-      if (templateLabels) patch.push({ op: 'add', path: paths.labels + '/' + escapePointerToken(key), value });
+      if (templateLabels) patch.push({ op: 'add', path: childPointer(paths.labels, key), value });
       else if (templateMeta) patch.push({ op: 'add', path: paths.labels, value: { [key]: value } });
       else patch.push({ op: 'add', path: paths.templateMetadata, value: { labels: { [key]: value } } });
       changes.push({ kind: 'component-label', key, value });
@@ -63,7 +64,7 @@ export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: Mutatio
   if (kind === 'Deployment' && inputs.creating && templateValue !== undefined) {
     if (ownSelector && !selectorConstrains(ownSelector, key)) {
       if (isPlainObject(ownSelector.matchLabels)) {
-        patch.push({ op: 'add', path: '/spec/selector/matchLabels/' + escapePointerToken(key), value: templateValue });
+        patch.push({ op: 'add', path: childPointer('/spec/selector/matchLabels', key), value: templateValue });
       } else {
         patch.push({ op: 'add', path: '/spec/selector/matchLabels', value: { [key]: templateValue } });
       }
@@ -82,6 +83,42 @@ export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: Mutatio
 
 /** A short deterministic record of what changed, e.g. `tolerations+2,component-label,selector`. */
 export function changeSummary(changes: readonly Change[]): string {
+  // Remembered by shape, so that every request gets the same string (and the annotation values and
+  // their encodings keyed on it are found without hashing a fresh string).
+  const key = summaryKey(changes);
+  if (key === undefined) return buildSummary(changes);
+  let summary = summaries.get(key);
+  if (summary === undefined) {
+    if (summaries.size >= 1024) summaries.clear();
+    summary = buildSummary(changes);
+    summaries.set(key, summary);
+  }
+  return summary;
+}
+
+const summaries = new Map<number, string>();
+
+/** A number for changes in the order mutateWorkload makes them (tolerations, label, selector), else undefined. */
+function summaryKey(changes: readonly Change[]): number | undefined {
+  let i = 0;
+  let key = 0;
+  const first = changes[0];
+  if (first?.kind === 'tolerations') {
+    key = (first.tolerations.length + 1) * 4;
+    i++;
+  }
+  if (changes[i]?.kind === 'component-label') {
+    key += 2;
+    i++;
+  }
+  if (changes[i]?.kind === 'selector') {
+    key += 1;
+    i++;
+  }
+  return i === changes.length ? key : undefined;
+}
+
+function buildSummary(changes: readonly Change[]): string {
   let out = '';
   for (const c of changes) out += (out ? ',' : '') + (c.kind === 'tolerations' ? `tolerations+${c.tolerations.length}` : c.kind);
   return out;
@@ -108,23 +145,49 @@ const PATHS: Record<WorkloadKind, { tolerations: string; appendToleration: strin
 function addChangeAnnotation(patch: AddOperation[], metadata: JsonObject | undefined, key: string, changes: Change[]): void {
   const value = changeSummary(changes);
   if (!metadata) {
-    patch.push({ op: 'add', path: '/metadata', value: { annotations: { [key]: value } } });
+    patch.push({ op: 'add', path: '/metadata', value: annotationValues(key, value).metadata });
     return;
   }
   const annotations = metadata.annotations;
   if (!isPlainObject(annotations)) {
-    patch.push({ op: 'add', path: '/metadata/annotations', value: { [key]: value } });
+    patch.push({ op: 'add', path: '/metadata/annotations', value: annotationValues(key, value).annotations });
   } else if (!(key in annotations)) {
     // An existing record (from an earlier pass, or copied with the manifest) is the user's data now.
-    patch.push({ op: 'add', path: '/metadata/annotations/' + escapePointerToken(key), value });
+    patch.push({ op: 'add', path: childPointer('/metadata/annotations', key), value });
   }
+}
+
+const DEPLOYMENT_SELECTOR = ['spec', 'selector'];
+const CRONJOB_JOB_SPEC = ['spec', 'jobTemplate', 'spec'];
+const JOB_SPEC = ['spec'];
+
+/**
+ * The few possible change annotations (one per combination of changes), as frozen values shared by
+ * every request, so that their encoding is reused (see freezeDeep).
+ */
+const annotationCache = new Map<string, Map<string, { annotations: JsonObject; metadata: JsonObject }>>();
+
+function annotationValues(key: string, summary: string): { annotations: JsonObject; metadata: JsonObject } {
+  let bySummary = annotationCache.get(key);
+  if (!bySummary) {
+    bySummary = new Map();
+    annotationCache.set(key, bySummary);
+  }
+  let values = bySummary.get(summary);
+  if (!values) {
+    if (bySummary.size >= 256) bySummary.clear(); // bounded whatever the tolerations count
+    const annotations = { [key]: summary };
+    values = freezeDeep({ annotations, metadata: { annotations } });
+    bySummary.set(summary, values);
+  }
+  return values;
 }
 
 /** The selector that must keep matching the pod template: a Deployment's, or a Job's manual one. */
 function workloadSelector(obj: JsonObject, kind: WorkloadKind): JsonObject | undefined {
-  if (kind === 'Deployment') return getObjectAt(obj, ['spec', 'selector']);
-  const jobSpec = getObjectAt(obj, kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec'] : ['spec']);
-  return jobSpec?.manualSelector === true ? getObjectAt(jobSpec, ['selector']) : undefined;
+  if (kind === 'Deployment') return getObjectAt(obj, DEPLOYMENT_SELECTOR);
+  const jobSpec = getObjectAt(obj, kind === 'CronJob' ? CRONJOB_JOB_SPEC : JOB_SPEC);
+  return jobSpec?.manualSelector === true && isPlainObject(jobSpec.selector) ? jobSpec.selector : undefined;
 }
 
 function selectorConstrains(selector: JsonObject, key: string): boolean {
@@ -137,7 +200,7 @@ function selectorConstrains(selector: JsonObject, key: string): boolean {
  * The shapes we add into must be what we expect (or absent), otherwise the patch could fail to apply
  * or change a meaning we do not understand; such objects are left unchanged with a warning.
  */
-function structuralProblem(obj: JsonObject, kind: WorkloadKind, template: JsonObject | undefined, templatePath: string[]): string | undefined {
+function structuralProblem(obj: JsonObject, kind: WorkloadKind, template: JsonObject | undefined, templatePath: readonly string[]): string | undefined {
   if (obj.metadata !== undefined && !isPlainObject(obj.metadata)) return 'metadata is not an object';
   const metadata = obj.metadata as JsonObject | undefined;
   if (metadata && !mapOrAbsent(metadata.annotations)) return 'metadata.annotations is not an object';

@@ -37,9 +37,34 @@ function identitiesOf(wanted: readonly Toleration[]): string[] {
   return ids;
 }
 
-/** The wanted tolerations that `existing` lacks, in the wanted order. */
-export function missingTolerations(existing: readonly unknown[], wanted: readonly Toleration[]): Toleration[] {
-  if (wanted.length === 0) return [];
+/** tolerationIdentity(a) === tolerationIdentity(b), without building either string. */
+export function sameToleration(a: Toleration, b: Toleration): boolean {
+  return (
+    text(a.key) === text(b.key) &&
+    String(a.operator || 'Equal') === String(b.operator || 'Equal') &&
+    text(a.value) === text(b.value) &&
+    text(a.effect) === text(b.effect) &&
+    seconds(a.tolerationSeconds) === seconds(b.tolerationSeconds)
+  );
+}
+
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+}
+function seconds(v: unknown): string {
+  return typeof v === 'number' ? String(v) : '';
+}
+
+/** Below this many pairs, comparing each pair beats hashing identities into a set. */
+const PAIRWISE_MAX = 64;
+
+/**
+ * The wanted tolerations that `existing` lacks, in the wanted order. When it lacks all of them the
+ * answer is `wanted` itself (no copy), which lets the patch encoder reuse its encoding.
+ */
+export function missingTolerations(existing: readonly unknown[], wanted: readonly Toleration[]): readonly Toleration[] {
+  if (wanted.length === 0 || existing.length === 0) return wanted;
+  if (existing.length * wanted.length <= PAIRWISE_MAX) return missingPairwise(existing, wanted);
   const ids = identitiesOf(wanted);
   const present = new Set<string>();
   for (const t of existing) if (isPlainObject(t)) present.add(tolerationIdentity(t as Toleration));
@@ -47,7 +72,22 @@ export function missingTolerations(existing: readonly unknown[], wanted: readonl
   for (let i = 0; i < wanted.length; i++) {
     if (!present.has(ids[i])) missing.push(wanted[i]);
   }
-  return missing;
+  return missing.length === wanted.length ? wanted : missing;
+}
+
+function missingPairwise(existing: readonly unknown[], wanted: readonly Toleration[]): readonly Toleration[] {
+  const missing: Toleration[] = [];
+  for (const w of wanted) {
+    let found = false;
+    for (const e of existing) {
+      if (isPlainObject(e) && sameToleration(e as Toleration, w)) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) missing.push(w);
+  }
+  return missing.length === wanted.length ? wanted : missing;
 }
 
 /** `key=value:Effect` style, as kubectl prints taints; used in summaries and warnings. */

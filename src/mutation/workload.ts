@@ -21,9 +21,12 @@ export function supportedKindOfObject(obj: JsonObject): WorkloadKind | undefined
   return supportedKind(apiVersion.slice(0, slash), apiVersion.slice(slash + 1), typeof obj.kind === 'string' ? obj.kind : '');
 }
 
+const CRONJOB_TEMPLATE: readonly string[] = Object.freeze(['spec', 'jobTemplate', 'spec', 'template']);
+const TEMPLATE: readonly string[] = Object.freeze(['spec', 'template']);
+
 /** Path tokens from the object root to its pod template. */
-export function podTemplatePath(kind: WorkloadKind): string[] {
-  return kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template'] : ['spec', 'template'];
+export function podTemplatePath(kind: WorkloadKind): readonly string[] {
+  return kind === 'CronJob' ? CRONJOB_TEMPLATE : TEMPLATE;
 }
 
 /** Follows `tokens` through plain objects; undefined when any step is missing or not an object. */

@@ -2,7 +2,10 @@ import fc from 'fast-check';
 import fjp from 'fast-json-patch';
 import { mutateWorkload, SKIP_LABEL } from '../../src/mutation/mutate.js';
 import { isValidLabelValue } from '../../src/mutation/component-label.js';
-import { tolerationIdentity } from '../../src/mutation/tolerations.js';
+import { missingTolerations, sameToleration, tolerationIdentity } from '../../src/mutation/tolerations.js';
+import { freezeDeep } from '../../src/mutation/frozen.js';
+import { encodePatch } from '../../src/admission/patch-encoding.js';
+import { decodePatch } from '../support/tls.js';
 import type { Toleration, WorkloadKind } from '../../src/mutation/types.js';
 import { podTemplatePath } from '../../src/mutation/workload.js';
 
@@ -67,17 +70,21 @@ function onlyAdds(before: unknown, after: unknown, path = ''): void {
   }
 }
 
-const get = (obj: any, tokens: string[]) => tokens.reduce((o, t) => o?.[t], obj);
+const get = (obj: any, tokens: readonly string[]) => tokens.reduce((o, t) => o?.[t], obj);
 
 test('for arbitrary workloads the patch applies, only adds, is complete, keeps selectors matching and converges', () => {
   fc.assert(
-    fc.property(workload, uniqueTolerations(8), ({ kind, obj }, controller) => {
-      const inputs = { tolerations: controller, componentLabelKey: KEY, changeAnnotationKey: ANNOTATION, creating: true };
+    fc.property(workload, uniqueTolerations(8), fc.boolean(), ({ kind, obj }, controller, frozen) => {
+      // The server passes frozen tolerations (their encoding is reused); the offline command plain ones.
+      const inputs = { tolerations: frozen ? freezeDeep(controller) : controller, componentLabelKey: KEY, changeAnnotationKey: ANNOTATION, creating: true };
       const before = structuredClone(obj);
       const result = mutateWorkload(obj, kind, inputs);
       expect(obj).toEqual(before);
       expect(fjp.validate(result.patch as any, structuredClone(obj))).toBeUndefined();
-      const after = fjp.applyPatch(structuredClone(obj), result.patch as any, true, false).newDocument as any;
+      // The patch as the API server receives it: through the response encoding.
+      const wire = decodePatch({ patch: encodePatch(result.patch) });
+      expect(wire).toEqual(JSON.parse(JSON.stringify(result.patch)));
+      const after = fjp.applyPatch(structuredClone(obj), wire, true, false).newDocument as any;
       onlyAdds(before, after);
 
       const template = get(after, podTemplatePath(kind));
@@ -105,5 +112,31 @@ test('an object labelled fleet-webhook.io/skip=true is never changed', () => {
       expect(mutateWorkload(obj, kind, { tolerations: controller, componentLabelKey: KEY, changeAnnotationKey: ANNOTATION, creating: true }).patch).toEqual([]);
     }),
     { numRuns: 100 },
+  );
+});
+
+// Untrusted tolerations: any field may be missing, null, or of the wrong type.
+const looseField = fc.oneof(fc.constant(undefined), fc.constant(null), fc.constantFrom('', 'a', 'b', 'Equal', 'Exists', 'NoSchedule', '0', '5'), fc.integer({ min: -1, max: 5 }), fc.boolean());
+const looseToleration = fc.record({ key: looseField, operator: looseField, value: looseField, effect: looseField, tolerationSeconds: looseField }, { requiredKeys: [] }) as fc.Arbitrary<Toleration>;
+
+test('sameToleration agrees with comparing identities, for any field values', () => {
+  fc.assert(
+    fc.property(looseToleration, looseToleration, (a, b) => {
+      expect(sameToleration(a, b)).toBe(tolerationIdentity(a) === tolerationIdentity(b));
+      expect(sameToleration(a, a)).toBe(true);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('missingTolerations gives the wanted ones whose identity is absent, in order, on both sides of the pairwise limit', () => {
+  const small = fc.constantFrom<Toleration>({ key: 'a' }, { key: 'b', operator: 'Exists' }, { key: 'c', effect: 'NoSchedule' }, { key: 'a', tolerationSeconds: 5 });
+  const item = fc.oneof(small, looseToleration);
+  fc.assert(
+    fc.property(fc.array(fc.oneof(item, fc.constant('not an object' as unknown as Toleration)), { maxLength: 14 }), fc.array(item, { maxLength: 14 }), (existing, wanted) => {
+      const present = new Set(existing.filter((t) => typeof t === 'object' && t !== null).map(tolerationIdentity));
+      expect(missingTolerations(existing, wanted)).toEqual(wanted.filter((t) => !present.has(tolerationIdentity(t))));
+    }),
+    { numRuns: 1000 },
   );
 });

@@ -1,0 +1,26 @@
+/**
+ * JSON text for the small values built on every admission (label values, annotation maps, the uid).
+ * Same output as JSON.stringify, which has a fixed cost per call (measured ~80 ns for a short string,
+ * ~170 ns for a one-key object on this machine) that dominated encoding these.
+ */
+
+/** Characters JSON.stringify escapes (quote, backslash, control characters) or rewrites (lone surrogates). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+export function jsonString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
+}
+
+/** Strings and plain objects of strings are written here; anything else goes to JSON.stringify. */
+export function jsonText(value: unknown): string {
+  if (typeof value === 'string') return jsonString(value);
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return JSON.stringify(value);
+  let out = '';
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const v = (value as Record<string, unknown>)[key];
+    if (typeof v !== 'string' && (typeof v !== 'object' || v === null || Array.isArray(v))) return JSON.stringify(value);
+    out += (out === '' ? '{' : ',') + jsonString(key) + ':' + jsonText(v);
+  }
+  return out === '' ? '{}' : out + '}';
+}
