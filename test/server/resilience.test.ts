@@ -5,6 +5,11 @@ import { admissionReview, gitjobJob } from '../support/fixtures.js';
 import { makePki, post } from '../support/tls.js';
 import { startTestServer } from '../support/server.js';
 import { generateCa, generateClient } from '../../src/certs/generate.js';
+import { connect as tlsConnect } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { createAdmissionServer, type AdmissionServer } from '../../src/server/https-server.js';
+import { standaloneHandler } from '../support/handler.js';
+import { memoryLogger } from '../support/logger.js';
 
 /** A request whose body arrives in two parts, `gapMs` apart: a slow client, or a request held in flight. */
 function slowPost(port: number, ca: string, body: string, gapMs: number, extra: RequestOptions = {}): { done: Promise<{ status: number; body: string }>; finish: () => void } {
@@ -80,4 +85,71 @@ test('--client-ca: a caller with a certificate from that CA is served; without o
   } finally {
     await s.webhook.shutdown();
   }
+});
+
+describe('slow clients are disconnected without a per-socket idle timer', () => {
+  const timeouts = { requestMs: 600, headersMs: 400, keepAliveMs: 300, checkIntervalMs: 100 };
+  let server: AdmissionServer;
+  let port: number;
+  let ca: string;
+  beforeAll(async () => {
+    const pki = await makePki();
+    ca = pki.ca.cert;
+    const { log } = memoryLogger();
+    server = createAdmissionServer({
+      handler: standaloneHandler().handler,
+      tls: { cert: Buffer.from(pki.serving.cert), key: Buffer.from(pki.serving.key), notAfter: new Date(Date.now() + 3_600_000) },
+      requireClientCert: false,
+      log,
+      deadlineMs: 4000,
+      maxInFlight: 16,
+      timeouts,
+    });
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    port = (server.app.server.address() as AddressInfo).port;
+  });
+  afterAll(() => server.app.close());
+
+  /** Opens a TLS connection, writes `bytes`, and resolves with the ms until the server closed it and what it answered. */
+  function holdOpen(bytes: string): Promise<{ closedAfterMs: number; answer: string }> {
+    return new Promise((resolve, reject) => {
+      const t0 = Date.now();
+      let answer = '';
+      const socket = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => {
+        if (bytes) socket.write(bytes);
+      });
+      socket.on('data', (d) => (answer += d));
+      socket.on('error', reject);
+      socket.on('close', () => resolve({ closedAfterMs: Date.now() - t0, answer }));
+      setTimeout(() => {
+        socket.destroy();
+        reject(new Error('the server kept a stalled connection open for 5 s'));
+      }, 5000).unref();
+    });
+  }
+
+  test('a connection that never sends a request', async () => {
+    const { closedAfterMs } = await holdOpen('');
+    expect(closedAfterMs).toBeGreaterThanOrEqual(timeouts.headersMs - 50);
+  });
+
+  test('a client that never finishes its headers gets 408', async () => {
+    const { closedAfterMs, answer } = await holdOpen('POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n');
+    expect(closedAfterMs).toBeGreaterThanOrEqual(timeouts.headersMs - 50);
+    expect(answer).toMatch(/^HTTP\/1.1 408/);
+  });
+
+  test('a client that never finishes its body gets 408', async () => {
+    const { closedAfterMs, answer } = await holdOpen('POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"apiVersion"');
+    expect(closedAfterMs).toBeGreaterThanOrEqual(timeouts.requestMs - 50);
+    expect(answer).toMatch(/^HTTP\/1.1 408/);
+  });
+
+  test('an idle keep-alive connection is closed after its answer', async () => {
+    const body = JSON.stringify(admissionReview(gitjobJob()));
+    const { closedAfterMs, answer } = await holdOpen(`POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    expect(answer).toMatch(/^HTTP\/1.1 200/);
+    expect(answer).toMatch(/keep-alive/i);
+    expect(closedAfterMs).toBeGreaterThanOrEqual(timeouts.keepAliveMs - 50);
+  });
 });
