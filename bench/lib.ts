@@ -82,8 +82,16 @@ export interface LoadResult {
   cpuPerRequestUs: number;
 }
 
+/** One load run as measured: every successful latency, the server CPU it cost, how long it took. */
+export interface RawLoad {
+  latencies: number[];
+  cpuMs: number;
+  seconds: number;
+  errors: number;
+}
+
 /** Keep-alive HTTP/1.1 load over TLS with `connections` parallel connections, as the API server calls. */
-export async function load(server: RunningServer, ca: string, body: string, connections: number, opts: { seconds?: number; amount?: number }): Promise<LoadResult> {
+export async function loadRaw(server: RunningServer, ca: string, body: string, connections: number, opts: { seconds?: number; amount?: number }): Promise<RawLoad> {
   const latencies: number[] = [];
   const cpuBefore = cpuMs(server.child.pid as number);
   const instance = autocannon({
@@ -101,18 +109,29 @@ export async function load(server: RunningServer, ca: string, body: string, conn
   });
   const result = await instance;
   const cpu = cpuMs(server.child.pid as number) - cpuBefore;
-  latencies.sort((a, b) => a - b);
+  return { latencies, cpuMs: cpu, seconds: result.duration, errors: result.errors + result.timeouts + result.non2xx };
+}
+
+/** Several runs of the same load taken together: CPU and requests summed, latencies pooled. */
+export function summarize(runs: readonly RawLoad[]): LoadResult {
+  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const pct = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0, 2);
   const ok = latencies.length;
+  const seconds = runs.reduce((a, r) => a + r.seconds, 0);
+  const cpu = runs.reduce((a, r) => a + r.cpuMs, 0);
   return {
     requests: ok,
-    rps: round(ok / result.duration, 0),
+    rps: round(ok / seconds, 0),
     p50: pct(50),
     p95: pct(95),
     p99: pct(99),
-    errors: result.errors + result.timeouts + result.non2xx,
+    errors: runs.reduce((a, r) => a + r.errors, 0),
     cpuPerRequestUs: ok > 0 ? round((cpu * 1000) / ok, 1) : 0,
   };
+}
+
+export async function load(server: RunningServer, ca: string, body: string, connections: number, opts: { seconds?: number; amount?: number }): Promise<LoadResult> {
+  return summarize([await loadRaw(server, ca, body, connections, opts)]);
 }
 
 export function round(n: number, digits: number): number {

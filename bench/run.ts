@@ -1,7 +1,8 @@
 /**
  * npm run bench: the webhook (standalone, over TLS) against a baseline fastify HTTPS server that only
- * parses the same JSON, side by side in one run. Options: --seconds N (per load run, default 5),
- * --memory-seconds N (sustained run, default 60), --smoke (a few hundred requests, for CI).
+ * parses the same JSON, side by side in one run. Options: --seconds N (per load run, default 3),
+ * --rounds N (alternating webhook/baseline runs per comparison, default 3), --memory-seconds N
+ * (sustained run, default 60), --smoke (a few hundred requests, for CI).
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCa, generateServing } from '../src/certs/generate.js';
 import { LOCALHOST_HOSTS } from '../src/certs/files.js';
-import { BASELINE, CLI, load, machine, round, rssMb, startServer, type LoadResult, type RunningServer } from './lib.js';
+import { BASELINE, CLI, load, loadRaw, machine, round, rssMb, startServer, summarize, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC, reviewOfSize } from './objects.js';
 import { collisionScaling } from './collisions.js';
 import { fleetControllerDeployment } from '../test/support/fixtures.js';
@@ -20,7 +21,8 @@ const numberArg = (name: string, def: number) => {
   const i = args.indexOf(`--${name}`);
   return i === -1 ? def : Number(args[i + 1]);
 };
-const seconds = numberArg('seconds', 5);
+const seconds = numberArg('seconds', 3);
+const rounds = smoke ? 1 : numberArg('rounds', 3);
 const memorySeconds = smoke ? 2 : numberArg('memory-seconds', 60);
 const loadOpts = smoke ? { amount: 200 } : { seconds };
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
@@ -47,7 +49,7 @@ async function main() {
   ];
   const env = machine();
   console.log(`fleet-webhook benchmark on ${env.cpu} (${env.cores} cores, ${env.memoryGiB} GiB), Node ${env.node}, Linux ${env.kernel}`);
-  console.log(smoke ? 'smoke run: 200 requests per load, no thresholds\n' : `${seconds}s per load run, keep-alive HTTP/1.1 connections over TLS\n`);
+  console.log(smoke ? 'smoke run: 200 requests per load, no thresholds\n' : `${rounds} alternating runs of ${seconds}s per server and scenario, keep-alive HTTP/1.1 connections over TLS\n`);
 
   const rows: Row[] = [];
   const webhook = await startServer('webhook', CLI, webhookArgs());
@@ -88,7 +90,7 @@ async function main() {
   for (const c of collisions) console.log(`  ${c.scenario.padEnd(42)} ${c.handleUs} µs`);
   console.log(`\nmemory: idle ${memory.idleRssMb} MB; under load ${memory.startRssMb} MB after 1s, ${memory.endRssMb} MB after ${memorySeconds}s (max ${memory.maxRssMb} MB, ${memory.requests} requests, ${memory.errors} errors)`);
   console.log(`start to ready (standalone, certificates present): median ${startup.medianMs} ms of ${startup.runs.length} runs`);
-  const report = { date: new Date().toISOString(), machine: env, smoke, secondsPerRun: smoke ? null : seconds, rows, collisions, memory, startup };
+  const report = { date: new Date().toISOString(), machine: env, smoke, secondsPerRun: smoke ? null : seconds, rounds, rows, collisions, memory, startup };
   await mkdir(RESULTS, { recursive: true });
   const file = join(RESULTS, `${smoke ? 'smoke' : 'bench'}-${report.date.replace(/[:.]/g, '-')}.json`);
   await writeFile(file, JSON.stringify(report, null, 2));
@@ -96,11 +98,17 @@ async function main() {
 }
 
 async function compare(scenario: string, connections: number, body: string, webhook: RunningServer, baseline: RunningServer, ca: string): Promise<Row> {
-  // Warm both up, then measure one after the other on the same machine.
+  // Warm both up, then alternate short runs of each and pool them: on a shared 2-core machine the
+  // speed drifts by several percent within a minute, and alternating exposes both to the same drift.
   await load(webhook, ca, body, connections, { amount: 200 });
   await load(baseline, ca, body, connections, { amount: 200 });
-  const w = await load(webhook, ca, body, connections, loadOpts);
-  const b = await load(baseline, ca, body, connections, loadOpts);
+  const runs: { w: RawLoad[]; b: RawLoad[] } = { w: [], b: [] };
+  for (let i = 0; i < rounds; i++) {
+    runs.w.push(await loadRaw(webhook, ca, body, connections, loadOpts));
+    runs.b.push(await loadRaw(baseline, ca, body, connections, loadOpts));
+  }
+  const w = summarize(runs.w);
+  const b = summarize(runs.b);
   const ratio = { cpu: round(w.cpuPerRequestUs / b.cpuPerRequestUs, 2), rps: round(w.rps / b.rps, 2), p99: round(w.p99 / b.p99, 2) };
   return { scenario, connections, webhook: w, baseline: b, ratio };
 }
