@@ -3,7 +3,7 @@ import { childPointer, isPlainObject, pointer } from './json-pointer.js';
 import { describeToleration, missingTolerations } from './tolerations.js';
 import { componentLabelValue } from './component-label.js';
 import { freezeDeep } from './frozen.js';
-import { getObjectAt, isOwnedByCronJob, podTemplatePath, stringField } from './workload.js';
+import { isOwnedByCronJob, podTemplateOf, podTemplatePath, stringField } from './workload.js';
 
 export const SKIP_LABEL = 'fleet-webhook.io/skip';
 
@@ -20,9 +20,8 @@ export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: Mutatio
   const labels = metadata && isPlainObject(metadata.labels) ? metadata.labels : undefined;
   if (labels?.[SKIP_LABEL] === 'true') return { patch: [], changes: [], warnings, skipped: `label ${SKIP_LABEL}=true` };
 
-  const templatePath = podTemplatePath(kind);
-  const template = getObjectAt(obj, templatePath);
-  const problem = structuralProblem(obj, kind, template, templatePath);
+  const template = podTemplateOf(obj, kind);
+  const problem = structuralProblem(obj, kind, template, podTemplatePath(kind));
   if (problem || !template) return unchanged(problem ?? 'no pod template');
   const podSpec = template.spec as JsonObject;
 
@@ -157,10 +156,6 @@ function addChangeAnnotation(patch: AddOperation[], metadata: JsonObject | undef
   }
 }
 
-const DEPLOYMENT_SELECTOR = ['spec', 'selector'];
-const CRONJOB_JOB_SPEC = ['spec', 'jobTemplate', 'spec'];
-const JOB_SPEC = ['spec'];
-
 /**
  * The few possible change annotations (one per combination of changes), as frozen values shared by
  * every request, so that their encoding is reused (see freezeDeep).
@@ -185,9 +180,12 @@ function annotationValues(key: string, summary: string): { annotations: JsonObje
 
 /** The selector that must keep matching the pod template: a Deployment's, or a Job's manual one. */
 function workloadSelector(obj: JsonObject, kind: WorkloadKind): JsonObject | undefined {
-  if (kind === 'Deployment') return getObjectAt(obj, DEPLOYMENT_SELECTOR);
-  const jobSpec = getObjectAt(obj, kind === 'CronJob' ? CRONJOB_JOB_SPEC : JOB_SPEC);
-  return jobSpec?.manualSelector === true && isPlainObject(jobSpec.selector) ? jobSpec.selector : undefined;
+  const spec = obj.spec;
+  if (!isPlainObject(spec)) return undefined;
+  if (kind === 'Deployment') return isPlainObject(spec.selector) ? spec.selector : undefined;
+  const jobTemplate = kind === 'CronJob' ? spec.jobTemplate : undefined;
+  const jobSpec = kind === 'CronJob' ? (isPlainObject(jobTemplate) ? jobTemplate.spec : undefined) : spec;
+  return isPlainObject(jobSpec) && jobSpec.manualSelector === true && isPlainObject(jobSpec.selector) ? jobSpec.selector : undefined;
 }
 
 function selectorConstrains(selector: JsonObject, key: string): boolean {

@@ -29,6 +29,23 @@ export function podTemplatePath(kind: WorkloadKind): readonly string[] {
   return kind === 'CronJob' ? CRONJOB_TEMPLATE : TEMPLATE;
 }
 
+/**
+ * The pod template of a workload (getObjectAt with podTemplatePath, spelled out: these property reads
+ * run on every admission and each gets its own inline cache instead of one shared megamorphic one).
+ */
+export function podTemplateOf(obj: JsonObject, kind: WorkloadKind): JsonObject | undefined {
+  const spec = obj.spec;
+  if (!isPlainObject(spec)) return undefined;
+  let holder: JsonObject = spec;
+  if (kind === 'CronJob') {
+    const jobTemplate = spec.jobTemplate;
+    if (!isPlainObject(jobTemplate) || !isPlainObject(jobTemplate.spec)) return undefined;
+    holder = jobTemplate.spec;
+  }
+  const template = holder.template;
+  return isPlainObject(template) ? template : undefined;
+}
+
 /** Follows `tokens` through plain objects; undefined when any step is missing or not an object. */
 export function getObjectAt(root: unknown, tokens: readonly string[]): JsonObject | undefined {
   let cur: unknown = root;
