@@ -33,6 +33,8 @@ interface Row {
   webhook: LoadResult;
   baseline?: LoadResult;
   ratio?: { cpu: number; rps: number; p99: number };
+  /** Lowest and highest CPU ratio of the paired rounds: how much of the pooled ratio is noise. */
+  cpuRatioRange?: [number, number];
 }
 
 async function main() {
@@ -110,7 +112,9 @@ async function compare(scenario: string, connections: number, body: string, webh
   const w = summarize(runs.w);
   const b = summarize(runs.b);
   const ratio = { cpu: round(w.cpuPerRequestUs / b.cpuPerRequestUs, 2), rps: round(w.rps / b.rps, 2), p99: round(w.p99 / b.p99, 2) };
-  return { scenario, connections, webhook: w, baseline: b, ratio };
+  const perRound = runs.w.map((r, i) => summarize([r]).cpuPerRequestUs / summarize([runs.b[i]]).cpuPerRequestUs);
+  const cpuRatioRange: [number, number] = [round(Math.min(...perRound), 2), round(Math.max(...perRound), 2)];
+  return { scenario, connections, webhook: w, baseline: b, ratio, cpuRatioRange };
 }
 
 async function sustained(webhook: RunningServer, ca: string, idleRssMb: number) {
@@ -149,10 +153,10 @@ async function startupTimes(argsFor: string[]) {
 }
 
 function printTable(rows: Row[]) {
-  const header = ['scenario', 'conns', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'CPU µs/req', 'base req/s', 'base p99', 'base CPU µs', 'CPU ×', 'req/s ×', 'p99 ×'];
+  const header = ['scenario', 'conns', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'CPU µs/req', 'base req/s', 'base p99', 'base CPU µs', 'CPU ×', 'CPU × rounds', 'req/s ×', 'p99 ×'];
   const lines = rows.map((r) => [
     r.scenario, r.connections, r.webhook.rps, r.webhook.p50, r.webhook.p95, r.webhook.p99, r.webhook.errors, r.webhook.cpuPerRequestUs,
-    r.baseline?.rps ?? '', r.baseline?.p99 ?? '', r.baseline?.cpuPerRequestUs ?? '', r.ratio?.cpu ?? '', r.ratio?.rps ?? '', r.ratio?.p99 ?? '',
+    r.baseline?.rps ?? '', r.baseline?.p99 ?? '', r.baseline?.cpuPerRequestUs ?? '', r.ratio?.cpu ?? '', r.cpuRatioRange?.join('–') ?? '', r.ratio?.rps ?? '', r.ratio?.p99 ?? '',
   ].map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
