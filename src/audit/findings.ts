@@ -2,8 +2,8 @@ import { collisionsAmong, describeCollision } from '../collisions/detect.js';
 import { recordOf, type SelectingKind, type WorkloadRecord } from '../collisions/workloads.js';
 import { isPlainObject } from '../mutation/json-pointer.js';
 import { describeToleration, missingTolerations } from '../mutation/tolerations.js';
-import type { Toleration, WorkloadKind } from '../mutation/types.js';
-import { getObjectAt, isOwnedByCronJob, podTemplatePath } from '../mutation/workload.js';
+import type { Toleration } from '../mutation/types.js';
+import { podTemplateOf } from '../mutation/workload.js';
 
 export type FindingType =
   | 'missing-tolerations'
@@ -39,10 +39,9 @@ export function findingsOf(objects: readonly ObjectOfKind[], wanted: readonly To
     const record = recordOf(kind, obj);
     if (!record) continue;
     records.push(record);
-    if (kind === 'Service') continue;
-    const metadata = isPlainObject(obj) && isPlainObject(obj.metadata) ? obj.metadata : undefined;
-    if (kind === 'Job' && isOwnedByCronJob(metadata)) continue;
-    const template = getObjectAt(obj, podTemplatePath(kind as WorkloadKind));
+    // recordOf has already left out non-objects and Jobs created by a CronJob.
+    if (kind === 'Service' || !isPlainObject(obj)) continue;
+    const template = podTemplateOf(obj, kind);
     const podSpec = isPlainObject(template?.spec) ? template.spec : {};
     const missing = missingTolerations(Array.isArray(podSpec.tolerations) ? podSpec.tolerations : [], wanted);
     const base = { namespace: record.namespace, object: `${kind} ${record.name}` };

@@ -1,5 +1,5 @@
 import { isPlainObject } from '../mutation/json-pointer.js';
-import { getObjectAt, isOwnedByCronJob, podTemplatePath, stringField } from '../mutation/workload.js';
+import { getObjectAt, isOwnedByCronJob, podTemplateOf, stringField } from '../mutation/workload.js';
 import type { WorkloadKind } from '../mutation/types.js';
 import { labelSelector, mapSelector, stringMap, type Labels, type Selector } from './selector.js';
 
@@ -33,7 +33,7 @@ export function recordOf(kind: SelectingKind, obj: unknown): WorkloadRecord | un
     return selector ? { kind, namespace, name, selector } : undefined;
   }
   if (kind === 'Job' && isOwnedByCronJob(metadata)) return undefined;
-  const template = getObjectAt(obj, podTemplatePath(kind));
+  const template = podTemplateOf(obj, kind);
   const podLabels = stringMap(isPlainObject(template?.metadata) ? (template?.metadata as Record<string, unknown>).labels : undefined);
   const record: WorkloadRecord = { kind, namespace, name, podLabels };
   if (kind === 'Deployment') record.selector = labelSelector(getObjectAt(obj, ['spec', 'selector']));
