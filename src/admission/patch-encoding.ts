@@ -1,5 +1,6 @@
 import type { AddOperation } from '../mutation/types.js';
 import { isDeeplyFrozen } from '../mutation/frozen.js';
+import { Memo } from '../mutation/memo.js';
 import { jsonString, jsonText } from './json-text.js';
 
 /**
@@ -59,16 +60,10 @@ function frozenPiece(op: AddOperation, first: boolean): string | undefined {
 }
 
 /** Paths are a handful of constants (by kind, by configured key): their JSON text is kept. */
-const pathTexts = new Map<string, string>();
+const pathTexts = new Memo(256, jsonString);
 
 function opJson(op: AddOperation): string {
-  let path = pathTexts.get(op.path);
-  if (path === undefined) {
-    if (pathTexts.size >= 256) pathTexts.clear();
-    path = jsonString(op.path);
-    pathTexts.set(op.path, path);
-  }
-  return '{"op":"add","path":' + path + ',"value":' + jsonText(op.value) + '}';
+  return '{"op":"add","path":' + pathTexts.get(op.path) + ',"value":' + jsonText(op.value) + '}';
 }
 
 /** `aligned`: pad with spaces to a multiple of 3 bytes, so that more base64 can follow. */

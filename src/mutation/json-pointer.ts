@@ -1,28 +1,17 @@
+import { Memo } from './memo.js';
+
 /** RFC 6901: "~" becomes "~0" and "/" becomes "~1" (in that order). */
 export function escapePointerToken(token: string): string {
   if (token.indexOf('~') === -1 && token.indexOf('/') === -1) return token;
   return token.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-const children = new Map<string, Map<string, string>>();
+/** Parents and tokens here are a handful of constants (paths by kind, the configured keys). */
+const children = new Memo(64, (parent: string) => new Memo(64, (token: string) => parent + '/' + escapePointerToken(token)));
 
-/**
- * `parent` + '/' + the escaped `token`, remembered: parents and tokens here are a handful of
- * constants (paths by kind, the configured label and annotation keys) used on every request.
- */
+/** `parent` + '/' + the escaped `token`, remembered: it is built on every request. */
 export function childPointer(parent: string, token: string): string {
-  let byToken = children.get(parent);
-  if (!byToken) {
-    byToken = new Map();
-    children.set(parent, byToken);
-  }
-  let out = byToken.get(token);
-  if (out === undefined) {
-    if (byToken.size >= 64) byToken.clear(); // never grows without bound, whatever the callers pass
-    out = parent + '/' + escapePointerToken(token);
-    byToken.set(token, out);
-  }
-  return out;
+  return children.get(parent).get(token);
 }
 
 export function pointer(...tokens: readonly string[]): string {

@@ -3,6 +3,7 @@ import { childPointer, isPlainObject, pointer } from './json-pointer.js';
 import { describeToleration, missingTolerations } from './tolerations.js';
 import { componentLabelValue } from './component-label.js';
 import { freezeDeep } from './frozen.js';
+import { Memo } from './memo.js';
 import { isOwnedByCronJob, podTemplateOf, podTemplatePath, stringField } from './workload.js';
 
 export const SKIP_LABEL = 'fleet-webhook.io/skip';
@@ -144,12 +145,12 @@ const PATHS: Record<WorkloadKind, { tolerations: string; appendToleration: strin
 function addChangeAnnotation(patch: AddOperation[], metadata: JsonObject | undefined, key: string, changes: Change[]): void {
   const value = changeSummary(changes);
   if (!metadata) {
-    patch.push({ op: 'add', path: '/metadata', value: annotationValues(key, value).metadata });
+    patch.push({ op: 'add', path: '/metadata', value: annotationValues.get(key).get(value).metadata });
     return;
   }
   const annotations = metadata.annotations;
   if (!isPlainObject(annotations)) {
-    patch.push({ op: 'add', path: '/metadata/annotations', value: annotationValues(key, value).annotations });
+    patch.push({ op: 'add', path: '/metadata/annotations', value: annotationValues.get(key).get(value).annotations });
   } else if (!(key in annotations)) {
     // An existing record (from an earlier pass, or copied with the manifest) is the user's data now.
     patch.push({ op: 'add', path: childPointer('/metadata/annotations', key), value });
@@ -160,23 +161,12 @@ function addChangeAnnotation(patch: AddOperation[], metadata: JsonObject | undef
  * The few possible change annotations (one per combination of changes), as frozen values shared by
  * every request, so that their encoding is reused (see freezeDeep).
  */
-const annotationCache = new Map<string, Map<string, { annotations: JsonObject; metadata: JsonObject }>>();
-
-function annotationValues(key: string, summary: string): { annotations: JsonObject; metadata: JsonObject } {
-  let bySummary = annotationCache.get(key);
-  if (!bySummary) {
-    bySummary = new Map();
-    annotationCache.set(key, bySummary);
-  }
-  let values = bySummary.get(summary);
-  if (!values) {
-    if (bySummary.size >= 256) bySummary.clear(); // bounded whatever the tolerations count
+const annotationValues = new Memo(16, (key: string) =>
+  new Memo(256, (summary: string) => {
     const annotations = { [key]: summary };
-    values = freezeDeep({ annotations, metadata: { annotations } });
-    bySummary.set(summary, values);
-  }
-  return values;
-}
+    return freezeDeep({ annotations, metadata: { annotations } });
+  }),
+);
 
 /** The selector that must keep matching the pod template: a Deployment's, or a Job's manual one. */
 function workloadSelector(obj: JsonObject, kind: WorkloadKind): JsonObject | undefined {
