@@ -1,5 +1,6 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { DenseCounter, DenseHistogram, type Dimension } from './dense-metrics.js';
+import { collectRuntimeMetrics } from './runtime-metrics.js';
 import type { Decision } from '../admission/handler.js';
 import type { AdmissionRequest } from '../admission/review.js';
 import type { AdmissionObserver } from '../server/https-server.js';
@@ -113,7 +114,7 @@ export class Metrics implements AdmissionObserver {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
+    collectRuntimeMetrics(this.registry);
     for (const m of [this.requests, this.duration, this.mutations, this.wouldMutate]) this.registry.registerMetric(m as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 

@@ -50,6 +50,13 @@ test('admission metrics: names, types and label values after real admissions ove
     expect(m.value('fleet_webhook_certificate_expiry_timestamp_seconds')).toBe(notAfter);
     expect(m.types.get('process_cpu_seconds_total')).toBe('counter');
     expect(m.types.get('nodejs_heap_size_used_bytes')).toBe('gauge');
+    // Runtime metrics are all read at scrape time: lag and utilization are measured then, and the
+    // timer-driven delay histogram and the per-GC observer of prom-client's defaults are absent.
+    expect(m.value('nodejs_eventloop_lag_seconds')).toBeGreaterThan(0);
+    expect(m.value('nodejs_eventloop_lag_seconds')).toBeLessThan(1);
+    expect(m.value('nodejs_eventloop_utilization')).toBeGreaterThan(0);
+    expect(m.value('nodejs_eventloop_utilization')).toBeLessThanOrEqual(1);
+    expect([...m.types.keys()].filter((name) => /^nodejs_(gc_duration|eventloop_lag_p\d+)/.test(name))).toEqual([]);
     // bounded cardinality: no object or namespace names in any label
     for (const sample of m.samples) expect(JSON.stringify(sample.labels)).not.toMatch(/fleet-examples|fleet-default|shard/);
   } finally {
