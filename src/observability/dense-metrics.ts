@@ -15,8 +15,13 @@ interface MetricValue {
   metricName?: string;
 }
 
+/** At most this many labels per metric, so that `at` takes fixed arguments (no array per call). */
+const MAX_DIMENSIONS = 4;
+
 abstract class DenseMetric {
   protected readonly size: number;
+  /** How far one step in each dimension moves the flat index; 0 past the last dimension. */
+  private readonly strides: number[];
   readonly aggregator = 'sum' as const;
 
   constructor(
@@ -24,14 +29,15 @@ abstract class DenseMetric {
     readonly help: string,
     protected readonly dims: readonly Dimension[],
   ) {
+    if (dims.length > MAX_DIMENSIONS) throw new Error(`${name}: at most ${MAX_DIMENSIONS} labels`);
     this.size = dims.reduce((n, d) => n * d.values.length, 1);
+    this.strides = Array.from({ length: MAX_DIMENSIONS }, (_, d) => (d < dims.length ? dims.slice(d + 1).reduce((n, x) => n * x.values.length, 1) : 0));
   }
 
-  /** Flat index of a label combination, from each dimension's value index (see indexOf). */
-  at(...indexes: number[]): number {
-    let i = 0;
-    for (let d = 0; d < this.dims.length; d++) i = i * this.dims[d].values.length + indexes[d];
-    return i;
+  /** Flat index of a label combination, from each dimension's value index (see indexOf), in order. */
+  at(a: number, b = 0, c = 0, d = 0): number {
+    const s = this.strides;
+    return a * s[0] + b * s[1] + c * s[2] + d * s[3];
   }
 
   protected labelsOf(flat: number): Record<string, string> {
