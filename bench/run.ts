@@ -100,10 +100,13 @@ async function main() {
 }
 
 async function compare(scenario: string, connections: number, body: string, webhook: RunningServer, baseline: RunningServer, ca: string): Promise<Row> {
-  // Warm both up, then alternate short runs of each and pool them: on a shared 2-core machine the
-  // speed drifts by several percent within a minute, and alternating exposes both to the same drift.
-  await load(webhook, ca, body, connections, { amount: 200 });
-  await load(baseline, ca, body, connections, { amount: 200 });
+  // Warm both up for a second (200 requests left the first one-connection rows still paying for
+  // JIT compilation, which a long-running webhook does not), then alternate short runs of each and
+  // pool them: on a shared 2-core machine the speed drifts by several percent within a minute, and
+  // alternating exposes both to the same drift.
+  const warmup = smoke ? { amount: 200 } : { seconds: 1 };
+  await load(webhook, ca, body, connections, warmup);
+  await load(baseline, ca, body, connections, warmup);
   const runs: { w: RawLoad[]; b: RawLoad[] } = { w: [], b: [] };
   for (let i = 0; i < rounds; i++) {
     runs.w.push(await loadRaw(webhook, ca, body, connections, loadOpts));
