@@ -19,8 +19,8 @@ import version from 'prom-client/lib/metrics/version.js';
  * Two of prom-client's defaults are left out because they do cost per admission: the event loop
  * delay histogram (`nodejs_eventloop_lag_p50_seconds`, ..., a libuv timer sampling the loop) and the
  * GC duration histogram (`nodejs_gc_duration_seconds`, a PerformanceObserver on every collection).
- * Measured with `npm run bench` at one connection: about 8 µs of CPU per admission (a tenth of it)
- * and twice the p99. Event loop lag is measured at scrape time instead, with event loop utilization
+ * Measured in A/B runs of the benchmark's load at one connection: about 8 µs of CPU per admission
+ * (a tenth of it) and twice the p99. Event loop lag is measured at scrape time instead, with event loop utilization
  * since the previous scrape beside it.
  */
 export function collectRuntimeMetrics(registry: Registry): void {
