@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Change, MutationResult, Toleration, WorkloadKind } from '../mutation/types.js';
 import { changeSummary, mutateWorkload } from '../mutation/mutate.js';
 import { describeToleration, mergeTolerationSets } from '../mutation/tolerations.js';
-import { supportedKind } from '../mutation/workload.js';
+import { displayName, supportedKind } from '../mutation/workload.js';
 import type { Mode, NamespaceModeSource, TolerationSource } from '../sources/types.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
 import { capWarnings, listWarning } from './warnings.js';
@@ -205,10 +205,5 @@ export function auditWarnings(result: MutationResult): string[] {
 }
 
 function objectName(request: AdmissionRequest): string | undefined {
-  if (request.name) return request.name;
-  const obj = request.object as { metadata?: { name?: unknown; generateName?: unknown } } | undefined;
-  const meta = obj?.metadata;
-  if (typeof meta?.name === 'string' && meta.name) return meta.name;
-  if (typeof meta?.generateName === 'string') return `${meta.generateName}*`;
-  return undefined;
+  return request.name || displayName((request.object as { metadata?: unknown } | undefined)?.metadata);
 }

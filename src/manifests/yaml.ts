@@ -1,5 +1,6 @@
 import { parseAllDocuments, isMap, isSeq, type Document } from 'yaml';
 import type { AddOperation } from '../mutation/types.js';
+import { displayName } from '../mutation/workload.js';
 
 export interface ParsedDocument {
   /** 1-based position in the stream. */
@@ -39,7 +40,7 @@ export function describeDocument(index: number, value: unknown): string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return `document ${index}`;
   const v = value as Record<string, unknown>;
   const meta = (typeof v.metadata === 'object' && v.metadata !== null ? v.metadata : {}) as Record<string, unknown>;
-  const name = typeof meta.name === 'string' ? meta.name : typeof meta.generateName === 'string' ? `${meta.generateName}*` : '?';
+  const name = displayName(meta) ?? '?';
   const ns = typeof meta.namespace === 'string' ? `${meta.namespace}/` : '';
   return `document ${index} (${typeof v.kind === 'string' ? v.kind : '?'} ${ns}${name})`;
 }

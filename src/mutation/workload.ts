@@ -56,6 +56,13 @@ export function getObjectAt(root: unknown, tokens: readonly string[]): JsonObjec
   return isPlainObject(cur) ? cur : undefined;
 }
 
+/** How logs and reports name an object: its name, or `generateName*` before the API server picks one. */
+export function displayName(metadata: unknown): string | undefined {
+  if (!isPlainObject(metadata)) return undefined;
+  if (typeof metadata.name === 'string' && metadata.name) return metadata.name;
+  return typeof metadata.generateName === 'string' ? `${metadata.generateName}*` : undefined;
+}
+
 export function stringField(obj: JsonObject | undefined, field: string): string | undefined {
   const v = obj?.[field];
   return typeof v === 'string' ? v : undefined;
