@@ -50,7 +50,7 @@ test('the runtime image contents: production dependencies only, and the server s
   const pki = await makePki();
   const main = join(app, entrypoint[entrypoint.length - 2].replace(/^\/app\//, ''));
   const nodeFlags = entrypoint.slice(1, -2);
-  expect(nodeFlags).toEqual(['--max-semi-space-size=4']);
+  expect(nodeFlags).toEqual(['--max-semi-space-size=4', '--single-threaded-gc']);
   const child = spawn(process.execPath, [...nodeFlags, main, 'serve', '--standalone', '--port', '0', '--health-port', '0', '--host', '127.0.0.1', '--tls-cert', pki.certFile, '--tls-key', pki.keyFile], { cwd: app, env: { PATH: process.env.PATH, NODE_ENV: 'production' } });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
