@@ -27,6 +27,6 @@ EXPOSE 8443 8080
 # A 4 MB young-generation semi-space (default 16 MB) keeps resident memory under load near 80 MB
 # instead of 100+, at no measured cost in CPU or throughput (the live heap is ~17 MB).
 # Single-threaded GC: with a heap this small, V8's parallel and concurrent GC helper threads cost
-# more CPU than they save (measured 1-2 us less CPU per admission without them, 10-20% less with
+# more CPU than they save (measured 1-2.5 us less CPU per admission without them, 10-20% less with
 # 1 MB objects), and on a CPU-limited pod their wakeups spend the same quota as requests do.
 ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=4", "--single-threaded-gc", "/app/dist/src/cli/main.js", "serve"]
