@@ -30,7 +30,9 @@ export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: Mutatio
   const changes: Change[] = [];
 
   const paths = PATHS[kind];
-  const existing = Array.isArray(podSpec.tolerations) ? podSpec.tolerations : undefined;
+  // An empty list (charts often render `tolerations: []`) is replaced whole like a missing or null one:
+  // nothing of the user's is lost, and one operation is a smaller patch than one per toleration.
+  const existing = Array.isArray(podSpec.tolerations) && podSpec.tolerations.length > 0 ? podSpec.tolerations : undefined;
   const toAdd = missingTolerations(existing ?? [], inputs.tolerations);
   if (toAdd.length > 0) {
     if (existing) for (const t of toAdd) patch.push({ op: 'add', path: paths.appendToleration, value: t });

@@ -148,6 +148,15 @@ describe('tolerations as a set', () => {
     expect(after.spec.template.spec.tolerations).toEqual(CONTROLLER_TOLERATIONS);
   });
 
+  test('an empty tolerations list gets the array whole, in one operation', () => {
+    const job = gitjobJob();
+    job.spec.template.spec.tolerations = [];
+    const { result, after } = applied(job, 'Job');
+    expect(result.patch.filter((op) => op.path.includes('tolerations'))).toEqual([{ op: 'add', path: '/spec/template/spec/tolerations', value: CONTROLLER_TOLERATIONS }]);
+    expect(after.spec.template.spec.tolerations).toEqual(CONTROLLER_TOLERATIONS);
+    expect(mutateWorkload(after, 'Job', inputs()).patch).toEqual([]);
+  });
+
   test('null tolerations and null labels are treated as absent', () => {
     const job = gitjobJob();
     job.spec.template.spec.tolerations = null;
