@@ -6,8 +6,7 @@ import { isPlainObject } from './json-pointer.js';
  * absent strings mean "", an absent tolerationSeconds means forever.
  */
 export function tolerationIdentity(t: Toleration): string {
-  const seconds = typeof t.tolerationSeconds === 'number' ? String(t.tolerationSeconds) : '';
-  return `${t.key ?? ''}\u0000${t.operator || 'Equal'}\u0000${t.value ?? ''}\u0000${t.effect ?? ''}\u0000${seconds}`;
+  return `${text(t.key)}\u0000${operator(t)}\u0000${text(t.value)}\u0000${text(t.effect)}\u0000${seconds(t.tolerationSeconds)}`;
 }
 
 /** Keeps the first of each identity, in order. Fleet appends controller tolerations without dedupe; we do not. */
@@ -41,15 +40,19 @@ function identitiesOf(wanted: readonly Toleration[]): string[] {
 export function sameToleration(a: Toleration, b: Toleration): boolean {
   return (
     text(a.key) === text(b.key) &&
-    String(a.operator || 'Equal') === String(b.operator || 'Equal') &&
+    operator(a) === operator(b) &&
     text(a.value) === text(b.value) &&
     text(a.effect) === text(b.effect) &&
     seconds(a.tolerationSeconds) === seconds(b.tolerationSeconds)
   );
 }
 
+// One normalization per field, shared by tolerationIdentity and sameToleration.
 function text(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+}
+function operator(t: Toleration): string {
+  return String(t.operator || 'Equal');
 }
 function seconds(v: unknown): string {
   return typeof v === 'number' ? String(v) : '';
