@@ -3,14 +3,13 @@ import type { Toleration } from '../mutation/types.js';
 import { parseTolerationList } from '../mutation/tolerations.js';
 import { isPlainObject } from '../mutation/json-pointer.js';
 import { parseDocuments } from '../manifests/yaml.js';
+import { podTemplateOf } from '../mutation/workload.js';
 
 /** The pod-template tolerations of a Deployment (from a file, a list or a watch event). */
 export function controllerTolerations(deployment: unknown, source: string): Toleration[] {
   if (!isPlainObject(deployment)) throw new Error(`${source}: expected a Deployment object`);
-  const spec = isPlainObject(deployment.spec) ? deployment.spec : {};
-  const template = isPlainObject(spec.template) ? spec.template : {};
-  const podSpec = isPlainObject(template.spec) ? template.spec : {};
-  return parseTolerationList(podSpec.tolerations, source);
+  const podSpec = podTemplateOf(deployment, 'Deployment')?.spec;
+  return parseTolerationList(isPlainObject(podSpec) ? podSpec.tolerations : undefined, source);
 }
 
 /**
