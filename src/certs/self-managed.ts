@@ -1,9 +1,9 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { generateCa, generateServing, serviceHosts, type CertificatePair } from './generate.js';
+import { certificateFiles, type CertificateFiles } from './files.js';
 
 export interface SelfManagedOptions {
   kubeConfig: KubeConfig;
@@ -38,20 +38,22 @@ export class CertificateManager {
   private readonly core: CoreV1Api;
   private readonly admission: AdmissionregistrationV1Api;
   private readonly hosts: string[];
+  private readonly files: CertificateFiles;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: SelfManagedOptions) {
     this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
     this.admission = opts.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
     this.hosts = serviceHosts(opts.service, opts.namespace);
+    this.files = certificateFiles(opts.dir);
   }
 
   get certFile(): string {
-    return join(this.opts.dir, 'tls.crt');
+    return this.files.tlsCert;
   }
 
   get keyFile(): string {
-    return join(this.opts.dir, 'tls.key');
+    return this.files.tlsKey;
   }
 
   /** One check: returns what it did ('kept', 'created', 'renewed', 'adopted'). */
@@ -115,9 +117,8 @@ export class CertificateManager {
     try {
       const x509 = new X509Certificate(cert);
       const caX509 = new X509Certificate(ca.cert);
-      const due = Date.parse(x509.validTo) - this.opts.renewBeforeMs <= this.now().getTime();
       const names = this.hosts.every((h) => x509.subjectAltName?.split(', ').includes(`DNS:${h}`));
-      if (due || !names || !x509.verify(caX509.publicKey) || !x509.checkPrivateKey(createPrivateKey(key))) return undefined;
+      if (this.due(x509) || !names || !x509.verify(caX509.publicKey) || !x509.checkPrivateKey(createPrivateKey(key))) return undefined;
       return { ca, serving: { cert, key } };
     } catch {
       return undefined;
@@ -130,11 +131,15 @@ export class CertificateManager {
     if (!cert || !key) return undefined;
     try {
       const x509 = new X509Certificate(cert);
-      const due = Date.parse(x509.validTo) - this.opts.renewBeforeMs <= this.now().getTime();
-      return !due && x509.ca && x509.checkPrivateKey(createPrivateKey(key)) ? { cert, key } : undefined;
+      return !this.due(x509) && x509.ca && x509.checkPrivateKey(createPrivateKey(key)) ? { cert, key } : undefined;
     } catch {
       return undefined;
     }
+  }
+
+  /** Expires within renewBeforeMs: to be replaced now. */
+  private due(x509: X509Certificate): boolean {
+    return Date.parse(x509.validTo) - this.opts.renewBeforeMs <= this.now().getTime();
   }
 
   private async writeSecret(current: V1Secret | undefined, ca: CertificatePair, serving: CertificatePair): Promise<V1Secret> {
