@@ -171,7 +171,7 @@ export class FakeApiServer {
 
   delete(resource: string, namespace: string | undefined, name: string): void {
     const store = this.store(resource);
-    const key = namespace ? `${namespace}/${name}` : name;
+    const key = storeKey(namespace, name);
     const existing = store.get(key);
     if (!existing) return;
     store.delete(key);
@@ -261,10 +261,8 @@ export class FakeApiServer {
 
   /** Single objects: GET, POST (create, 409 if it exists), PUT (replace; 409 on a stale resourceVersion), DELETE. */
   private serveObject(req: IncomingMessage, res: ServerResponse, route: Route): void {
-    const store = this.store(route.resource);
-    const key = (name: string) => (route.namespace ? `${route.namespace}/${name}` : name);
     if (req.method === 'GET' && route.name) {
-      const found = store.get(key(route.name));
+      const found = this.get(route.resource, route.namespace, route.name);
       return found ? send(res, 200, found) : status(res, 404, `${route.resource} "${route.name}" not found`, 'NotFound');
     }
     if (req.method === 'DELETE' && route.name) {
@@ -276,7 +274,7 @@ export class FakeApiServer {
     req.on('end', () => {
       const body = JSON.parse(text || '{}');
       const name = route.name ?? body.metadata?.name;
-      const existing = store.get(key(name));
+      const existing = this.get(route.resource, route.namespace, name);
       if (req.method === 'POST') {
         if (existing) return status(res, 409, `${route.resource} "${name}" already exists`, 'AlreadyExists');
         this.writes.push({ method: 'POST', resource: route.resource, name });
@@ -299,7 +297,7 @@ export class FakeApiServer {
 
   /** Reads an object as stored (for assertions). */
   get(resource: string, namespace: string | undefined, name: string): Obj | undefined {
-    return this.store(resource).get(namespace ? `${namespace}/${name}` : name);
+    return this.store(resource).get(storeKey(namespace, name));
   }
 
   private serveList(res: ServerResponse, route: Route, query: Record<string, string>, matches: (o: Obj) => boolean): void {
@@ -395,7 +393,11 @@ function parsePath(path: string): Route | undefined {
 }
 
 function objectKey(o: Obj): string {
-  return o.metadata?.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : String(o.metadata?.name);
+  return storeKey(o.metadata?.namespace, String(o.metadata?.name));
+}
+
+function storeKey(namespace: string | undefined, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
 }
 
 /** Label selectors: `k`, `!k`, `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`; field selectors: `metadata.name=`, `metadata.namespace=`. */
