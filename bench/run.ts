@@ -1,8 +1,9 @@
 /**
  * npm run bench: the webhook (standalone, over TLS) against a baseline fastify HTTPS server that only
- * parses the same JSON, side by side in one run. Options: --seconds N (per load run, default 3),
- * --rounds N (alternating webhook/baseline runs per comparison, default 3), --memory-seconds N
- * (sustained run, default 60), --smoke (a few hundred requests, for CI).
+ * parses the same JSON, side by side in one run. Options: --seconds N (per load run, default 2),
+ * --processes N (webhook and baseline processes each, default 3), --rounds N (alternating
+ * webhook/baseline runs per comparison, rounded up to a multiple of --processes, default 6),
+ * --memory-seconds N (sustained run, default 60), --smoke (a few hundred requests, for CI).
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,8 +22,13 @@ const numberArg = (name: string, def: number) => {
   const i = args.indexOf(`--${name}`);
   return i === -1 ? def : Number(args[i + 1]);
 };
-const seconds = numberArg('seconds', 3);
-const rounds = smoke ? 1 : numberArg('rounds', 3);
+const seconds = numberArg('seconds', 2);
+// Several processes of each server: one process's speed depends on where its code and heap landed
+// (identical processes differ by up to ~3% on this machine, and keep that difference for their whole
+// life), so a comparison of one process pair is one draw of that layout. Rounds rotate through the
+// pairs, as JMH forks several JVMs for the same reason.
+const processes = Math.max(1, numberArg('processes', smoke ? 1 : 3));
+const rounds = Math.ceil((smoke ? 1 : numberArg('rounds', 6)) / processes) * processes;
 const memorySeconds = smoke ? 2 : numberArg('memory-seconds', 60);
 const loadOpts = smoke ? { amount: 200 } : { seconds };
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
@@ -35,6 +41,8 @@ interface Row {
   ratio?: { cpu: number; rps: number; p99: number };
   /** Lowest and highest CPU ratio of the paired rounds: how much of the pooled ratio is noise. */
   cpuRatioRange?: [number, number];
+  /** The CPU ratio of each webhook/baseline process pair, its rounds pooled: how much is process layout. */
+  cpuRatioByPair?: number[];
 }
 
 async function main() {
@@ -51,22 +59,31 @@ async function main() {
   ];
   const env = machine();
   console.log(`fleet-webhook benchmark on ${env.cpu} (${env.cores} cores, ${env.memoryGiB} GiB), Node ${env.node}, Linux ${env.kernel}`);
-  console.log(smoke ? 'smoke run: 200 requests per load, no thresholds\n' : `${rounds} alternating runs of ${seconds}s per server and scenario, keep-alive HTTP/1.1 connections over TLS\n`);
+  console.log(
+    smoke
+      ? 'smoke run: 200 requests per load, no thresholds\n'
+      : `${rounds} alternating runs of ${seconds}s per server and scenario, spread over ${processes} processes of each server, keep-alive HTTP/1.1 connections over TLS\n`,
+  );
 
   const rows: Row[] = [];
-  const webhook = await startServer('webhook', CLI, webhookArgs());
-  const baseline = await startServer('baseline', BASELINE, [certFile, keyFile]);
+  const webhooks: RunningServer[] = [];
+  const baselines: RunningServer[] = [];
+  for (let i = 0; i < processes; i++) {
+    webhooks.push(await startServer(`webhook-${i}`, CLI, webhookArgs()));
+    baselines.push(await startServer(`baseline-${i}`, BASELINE, [certFile, keyFile]));
+  }
+  const webhook = webhooks[0];
   const idleRss = rssMb(webhook.child.pid as number);
   try {
     const concurrencies = smoke ? [1, 16] : [1, 16, 64];
     for (const [name, make] of Object.entries(REALISTIC)) {
       const body = make();
-      for (const c of concurrencies) rows.push(await compare(`${name} (${(body.length / 1024).toFixed(1)} KB)`, c, body, webhook, baseline, ca.cert));
+      for (const c of concurrencies) rows.push(await compare(`${name} (${(body.length / 1024).toFixed(1)} KB)`, c, body, webhooks, baselines, ca.cert));
     }
     const sizes = smoke ? [1024, 100 * 1024] : [1024, 10 * 1024, 100 * 1024, 1024 * 1024];
-    for (const size of sizes) rows.push(await compare(`object size ${size >= 1048576 ? '1 MB' : `${size / 1024} KB`}`, 4, reviewOfSize(size), webhook, baseline, ca.cert));
+    for (const size of sizes) rows.push(await compare(`object size ${size >= 1048576 ? '1 MB' : `${size / 1024} KB`}`, 4, reviewOfSize(size), webhooks, baselines, ca.cert));
   } finally {
-    await baseline.stop();
+    for (const server of [...baselines, ...webhooks.slice(1)]) await server.stop();
   }
 
   for (const n of smoke ? [1, 100] : [1, 10, 100]) {
@@ -92,32 +109,39 @@ async function main() {
   for (const c of collisions) console.log(`  ${c.scenario.padEnd(42)} ${c.handleUs} µs`);
   console.log(`\nmemory: idle ${memory.idleRssMb} MB; under load ${memory.startRssMb} MB after 1s, ${memory.endRssMb} MB after ${memorySeconds}s (max ${memory.maxRssMb} MB, ${memory.requests} requests, ${memory.errors} errors)`);
   console.log(`start to ready (standalone, certificates present): median ${startup.medianMs} ms of ${startup.runs.length} runs`);
-  const report = { date: new Date().toISOString(), machine: env, smoke, secondsPerRun: smoke ? null : seconds, rounds, rows, collisions, memory, startup };
+  const report = { date: new Date().toISOString(), machine: env, smoke, secondsPerRun: smoke ? null : seconds, processes, rounds, rows, collisions, memory, startup };
   await mkdir(RESULTS, { recursive: true });
   const file = join(RESULTS, `${smoke ? 'smoke' : 'bench'}-${report.date.replace(/[:.]/g, '-')}.json`);
   await writeFile(file, JSON.stringify(report, null, 2));
   console.log(`\nwrote ${file}`);
 }
 
-async function compare(scenario: string, connections: number, body: string, webhook: RunningServer, baseline: RunningServer, ca: string): Promise<Row> {
-  // Warm both up for a second (200 requests left the first one-connection rows still paying for
-  // JIT compilation, which a long-running webhook does not), then alternate short runs of each and
-  // pool them: on a shared 2-core machine the speed drifts by several percent within a minute, and
-  // alternating exposes both to the same drift.
+async function compare(scenario: string, connections: number, body: string, webhooks: RunningServer[], baselines: RunningServer[], ca: string): Promise<Row> {
+  // Warm every process up for a second (200 requests left the first one-connection rows still paying
+  // for JIT compilation, which a long-running webhook does not), then alternate short runs of each
+  // server and pool them: on a shared 2-core machine the speed drifts by several percent within a
+  // minute, and alternating exposes both to the same drift.
   const warmup = smoke ? { amount: 200 } : { seconds: 1 };
-  await load(webhook, ca, body, connections, warmup);
-  await load(baseline, ca, body, connections, warmup);
+  for (let i = 0; i < webhooks.length; i++) {
+    await load(webhooks[i], ca, body, connections, warmup);
+    await load(baselines[i], ca, body, connections, warmup);
+  }
   const runs: { w: RawLoad[]; b: RawLoad[] } = { w: [], b: [] };
   for (let i = 0; i < rounds; i++) {
-    runs.w.push(await loadRaw(webhook, ca, body, connections, loadOpts));
-    runs.b.push(await loadRaw(baseline, ca, body, connections, loadOpts));
+    const pair = i % webhooks.length;
+    runs.w.push(await loadRaw(webhooks[pair], ca, body, connections, loadOpts));
+    runs.b.push(await loadRaw(baselines[pair], ca, body, connections, loadOpts));
   }
   const w = summarize(runs.w);
   const b = summarize(runs.b);
   const ratio = { cpu: round(w.cpuPerRequestUs / b.cpuPerRequestUs, 2), rps: round(w.rps / b.rps, 2), p99: round(w.p99 / b.p99, 2) };
   const perRound = runs.w.map((r, i) => summarize([r]).cpuPerRequestUs / summarize([runs.b[i]]).cpuPerRequestUs);
   const cpuRatioRange: [number, number] = [round(Math.min(...perRound), 2), round(Math.max(...perRound), 2)];
-  return { scenario, connections, webhook: w, baseline: b, ratio, cpuRatioRange };
+  const cpuRatioByPair = webhooks.map((_, pair) => {
+    const mine = (list: RawLoad[]) => list.filter((_r, i) => i % webhooks.length === pair);
+    return round(summarize(mine(runs.w)).cpuPerRequestUs / summarize(mine(runs.b)).cpuPerRequestUs, 2);
+  });
+  return { scenario, connections, webhook: w, baseline: b, ratio, cpuRatioRange, cpuRatioByPair };
 }
 
 async function sustained(webhook: RunningServer, ca: string, idleRssMb: number) {
@@ -156,10 +180,10 @@ async function startupTimes(argsFor: string[]) {
 }
 
 function printTable(rows: Row[]) {
-  const header = ['scenario', 'conns', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'CPU µs/req', 'base req/s', 'base p99', 'base CPU µs', 'CPU ×', 'CPU × rounds', 'req/s ×', 'p99 ×'];
+  const header = ['scenario', 'conns', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'CPU µs/req', 'base req/s', 'base p99', 'base CPU µs', 'CPU ×', 'CPU × rounds', 'CPU × pairs', 'req/s ×', 'p99 ×'];
   const lines = rows.map((r) => [
     r.scenario, r.connections, r.webhook.rps, r.webhook.p50, r.webhook.p95, r.webhook.p99, r.webhook.errors, r.webhook.cpuPerRequestUs,
-    r.baseline?.rps ?? '', r.baseline?.p99 ?? '', r.baseline?.cpuPerRequestUs ?? '', r.ratio?.cpu ?? '', r.cpuRatioRange?.join('–') ?? '', r.ratio?.rps ?? '', r.ratio?.p99 ?? '',
+    r.baseline?.rps ?? '', r.baseline?.p99 ?? '', r.baseline?.cpuPerRequestUs ?? '', r.ratio?.cpu ?? '', r.cpuRatioRange?.join('–') ?? '', r.cpuRatioByPair?.join(' ') ?? '', r.ratio?.rps ?? '', r.ratio?.p99 ?? '',
   ].map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

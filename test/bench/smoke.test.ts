@@ -8,17 +8,26 @@ const RUN = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
 
 /** Keeps `npm run bench` working: a few hundred requests per scenario, no thresholds (timing belongs to the benchmark). */
 test('the benchmark runs end to end and writes its report', async () => {
-  const { stdout } = await exec(process.execPath, [RUN, '--smoke'], { timeout: 170_000 });
+  const { stdout } = await exec(process.execPath, [RUN, '--smoke', '--processes', '2'], { timeout: 170_000 });
   const file = stdout.match(/wrote (\S+\.json)/)?.[1];
   expect(file).toBeDefined();
   const report = JSON.parse(await readFile(file as string, 'utf8'));
   expect(report.machine.cores).toBeGreaterThan(0);
   expect(report.rows.length).toBeGreaterThanOrEqual(8);
+  // One round on each of the two process pairs.
+  expect(report.processes).toBe(2);
+  expect(report.rounds).toBe(2);
   for (const row of report.rows) {
     expect(row.webhook.errors).toBe(0);
     expect(row.webhook.requests).toBeGreaterThan(0);
   }
-  expect(report.rows.filter((r: any) => r.baseline).every((r: any) => r.baseline.errors === 0)).toBe(true);
+  const compared = report.rows.filter((r: any) => r.baseline);
+  expect(compared.length).toBeGreaterThan(0);
+  for (const row of compared) {
+    expect(row.baseline.errors).toBe(0);
+    expect(row.cpuRatioByPair).toHaveLength(2);
+    for (const ratio of row.cpuRatioByPair) expect(ratio).toBeGreaterThan(0);
+  }
   expect(report.memory.errors).toBe(0);
   expect(report.startup.medianMs).toBeGreaterThan(0);
 }, 180_000);
