@@ -23,16 +23,21 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+// Never leave a server behind, however the benchmark ends (error, Ctrl-C, kill): one set of handlers
+// for every server started, rather than one per server.
+const runningChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of runningChildren) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 /** Starts a server process and waits for its `listening` JSON line. */
 export function startServer(name: string, script: string, args: string[]): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const flags = script === CLI ? serverNodeFlags() : [];
     const child = spawn(process.execPath, [...flags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    // Never leave a server behind, however the benchmark ends (error, Ctrl-C, kill).
-    const killChild = () => child.kill('SIGKILL');
-    process.once('exit', killChild);
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
-    child.once('exit', () => process.off('exit', killChild));
+    runningChildren.add(child);
+    child.once('exit', () => runningChildren.delete(child));
     let out = '';
     const onData = (d: Buffer) => {
       out += d;
