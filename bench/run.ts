@@ -24,8 +24,8 @@ const numberArg = (name: string, def: number) => {
 };
 const seconds = numberArg('seconds', 2);
 // Several processes of each server: one process's speed depends on where its code and heap landed
-// (identical processes differ by up to ~3% on this machine, and keep that difference for their whole
-// life), so a comparison of one process pair is one draw of that layout. Rounds rotate through the
+// (identical processes differ by a few percent on this machine, and keep that difference for their
+// whole life), so a comparison of one process pair is one draw of that layout. Rounds rotate through the
 // pairs, as JMH forks several JVMs for the same reason.
 const processes = Math.max(1, numberArg('processes', smoke ? 1 : 3));
 const rounds = Math.ceil((smoke ? 1 : numberArg('rounds', 6)) / processes) * processes;
@@ -42,7 +42,7 @@ interface Row {
   /** Lowest and highest CPU ratio of the paired rounds: how much of the pooled ratio is noise. */
   cpuRatioRange?: [number, number];
   /** The CPU ratio of each webhook/baseline process pair, its rounds pooled: how much is process layout. */
-  cpuRatioByPair?: number[];
+  cpuRatioByPair?: (number | null)[];
 }
 
 async function main() {
@@ -127,19 +127,25 @@ async function compare(scenario: string, connections: number, body: string, webh
     await load(baselines[i], ca, body, connections, warmup);
   }
   const runs: { w: RawLoad[]; b: RawLoad[] } = { w: [], b: [] };
+  const byPair = webhooks.map(() => ({ w: [] as RawLoad[], b: [] as RawLoad[] }));
   for (let i = 0; i < rounds; i++) {
     const pair = i % webhooks.length;
-    runs.w.push(await loadRaw(webhooks[pair], ca, body, connections, loadOpts));
-    runs.b.push(await loadRaw(baselines[pair], ca, body, connections, loadOpts));
+    const w = await loadRaw(webhooks[pair], ca, body, connections, loadOpts);
+    const b = await loadRaw(baselines[pair], ca, body, connections, loadOpts);
+    runs.w.push(w);
+    runs.b.push(b);
+    byPair[pair].w.push(w);
+    byPair[pair].b.push(b);
   }
   const w = summarize(runs.w);
   const b = summarize(runs.b);
   const ratio = { cpu: round(w.cpuPerRequestUs / b.cpuPerRequestUs, 2), rps: round(w.rps / b.rps, 2), p99: round(w.p99 / b.p99, 2) };
   const perRound = runs.w.map((r, i) => summarize([r]).cpuPerRequestUs / summarize([runs.b[i]]).cpuPerRequestUs);
   const cpuRatioRange: [number, number] = [round(Math.min(...perRound), 2), round(Math.max(...perRound), 2)];
-  const cpuRatioByPair = webhooks.map((_, pair) => {
-    const mine = (list: RawLoad[]) => list.filter((_r, i) => i % webhooks.length === pair);
-    return round(summarize(mine(runs.w)).cpuPerRequestUs / summarize(mine(runs.b)).cpuPerRequestUs, 2);
+  // null when a pair's baseline used less than one clock tick (only in smoke runs' short loads).
+  const cpuRatioByPair = byPair.map((p) => {
+    const base = summarize(p.b).cpuPerRequestUs;
+    return base > 0 ? round(summarize(p.w).cpuPerRequestUs / base, 2) : null;
   });
   return { scenario, connections, webhook: w, baseline: b, ratio, cpuRatioRange, cpuRatioByPair };
 }
