@@ -1,5 +1,6 @@
 /**
- * npm run soak [-- --seconds N --connections N]: sustained load over TLS with a mix of kinds (gitjob
+ * npm run soak [-- --seconds N --connections N]: sustained load over TLS, the connections shared out
+ * among a mix of kinds (gitjob
  * Job, cleanup CronJob, controller Deployment, shard Deployments, already-mutated objects, garbage
  * bodies), reporting errors (must be 0) and the server's resident memory over time (must not keep
  * growing). Exit code 1 when either fails.
@@ -27,13 +28,13 @@ async function main() {
   const server = await startServer('webhook', CLI, ['serve', '--standalone', '--port', '0', '--health-port', '0', '--host', '127.0.0.1', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key')]);
   const pid = server.child.pid as number;
   const env = machine();
-  console.log(`soak: ${seconds}s, ${connections} connections per kind, on ${env.cpu} (${env.cores} cores), Node ${env.node}`);
   const bodies = [
     ...Object.values(REALISTIC).map((m) => m()),
     JSON.stringify(admissionReview(shardDeployment('shard-7'))),
     JSON.stringify(admissionReview(shardDeployment('shard-7'), { operation: 'UPDATE' })),
   ];
   const perLoad = Math.max(1, Math.floor(connections / bodies.length));
+  console.log(`soak: ${seconds}s, ${perLoad * bodies.length} connections (${perLoad} per kind of review), on ${env.cpu} (${env.cores} cores), Node ${env.node}`);
   const samples: { t: number; rssMb: number }[] = [];
   const t0 = Date.now();
   // About 40 samples whatever the length, at most one every 5 s.
