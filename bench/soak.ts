@@ -1,9 +1,8 @@
 /**
  * npm run soak [-- --seconds N --connections N]: sustained load over TLS, the connections shared out
- * among a mix of kinds (gitjob
- * Job, cleanup CronJob, controller Deployment, shard Deployments, already-mutated objects, garbage
- * bodies), reporting errors (must be 0) and the server's resident memory over time (must not keep
- * growing). Exit code 1 when either fails.
+ * among five kinds of review (gitjob Job, cleanup CronJob, controller Deployment, a shard Deployment,
+ * and an UPDATE the webhook lets through), reporting errors (must be 0) and the server's resident
+ * memory over time (must not keep growing). Exit code 1 when either fails.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
