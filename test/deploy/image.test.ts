@@ -51,6 +51,9 @@ test('the runtime image contents: production dependencies only, and the server s
   const main = join(app, entrypoint[entrypoint.length - 2].replace(/^\/app\//, ''));
   const nodeFlags = entrypoint.slice(1, -2);
   expect(nodeFlags).toEqual(['--max-semi-space-size=4', '--single-threaded-gc']);
+  // `npm start` spells the same flags out again: it must run the server as the image does.
+  const { scripts } = JSON.parse(await readFile(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  expect(scripts.start).toContain(`node ${nodeFlags.join(' ')} dist/src/cli/main.js serve`);
   const child = spawn(process.execPath, [...nodeFlags, main, 'serve', '--standalone', '--port', '0', '--health-port', '0', '--host', '127.0.0.1', '--tls-cert', pki.certFile, '--tls-key', pki.keyFile], { cwd: app, env: { PATH: process.env.PATH, NODE_ENV: 'production' } });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
