@@ -20,8 +20,8 @@ import version from 'prom-client/lib/metrics/version.js';
  * delay histogram (`nodejs_eventloop_lag_p50_seconds`, ..., a libuv timer sampling the loop) and the
  * GC duration histogram (`nodejs_gc_duration_seconds`, a PerformanceObserver on every collection).
  * Measured in A/B runs of the benchmark's load at one connection: about 8 µs of CPU per admission
- * (a tenth of it) and twice the p99. Event loop lag is measured at scrape time instead, with event loop utilization
- * since the previous scrape beside it.
+ * (a tenth of it) and twice the p99. Event loop lag is measured at scrape time instead, with event
+ * loop utilization since the previous scrape beside it.
  */
 export function collectRuntimeMetrics(registry: Registry): void {
   const defaults = [
