@@ -25,8 +25,8 @@ const numberArg = (name: string, def: number) => {
 const seconds = numberArg('seconds', 2);
 // Several processes of each server: one process's speed depends on where its code and heap landed
 // (identical processes differ by a few percent on this machine, and keep that difference for their
-// whole life), so a comparison of one process pair is one draw of that layout. Rounds rotate through the
-// pairs, as JMH forks several JVMs for the same reason.
+// whole life), so a comparison of one process pair is one draw of that layout. Rounds rotate through
+// the pairs, as JMH forks several JVMs for the same reason.
 const processes = Math.max(1, numberArg('processes', smoke ? 1 : 3));
 const rounds = Math.ceil((smoke ? 1 : numberArg('rounds', 6)) / processes) * processes;
 const memorySeconds = smoke ? 2 : numberArg('memory-seconds', 60);
@@ -38,7 +38,7 @@ interface Row {
   connections: number;
   webhook: LoadResult;
   baseline?: LoadResult;
-  ratio?: { cpu: number; rps: number; p99: number };
+  ratio?: { cpu: number | null; rps: number; p99: number };
   /** Lowest and highest CPU ratio of the paired rounds: how much of the pooled ratio is noise. */
   cpuRatioRange?: [number, number];
   /** The CPU ratio of each webhook/baseline process pair, its rounds pooled: how much is process layout. */
@@ -139,15 +139,17 @@ async function compare(scenario: string, connections: number, body: string, webh
   }
   const w = summarize(runs.w);
   const b = summarize(runs.b);
-  const ratio = { cpu: round(w.cpuPerRequestUs / b.cpuPerRequestUs, 2), rps: round(w.rps / b.rps, 2), p99: round(w.p99 / b.p99, 2) };
-  const perRound = runs.w.map((r, i) => summarize([r]).cpuPerRequestUs / summarize([runs.b[i]]).cpuPerRequestUs);
-  const cpuRatioRange: [number, number] = [round(Math.min(...perRound), 2), round(Math.max(...perRound), 2)];
-  // null when a pair's baseline used less than one clock tick (only in smoke runs' short loads).
-  const cpuRatioByPair = byPair.map((p) => {
-    const base = summarize(p.b).cpuPerRequestUs;
-    return base > 0 ? round(summarize(p.w).cpuPerRequestUs / base, 2) : null;
-  });
+  const ratio = { cpu: cpuRatio(runs.w, runs.b), rps: round(w.rps / b.rps, 2), p99: round(w.p99 / b.p99, 2) };
+  const perRound = runs.w.map((r, i) => cpuRatio([r], [runs.b[i]])).filter((x) => x !== null);
+  const cpuRatioRange: [number, number] | undefined = perRound.length > 0 ? [Math.min(...perRound), Math.max(...perRound)] : undefined;
+  const cpuRatioByPair = byPair.map((p) => cpuRatio(p.w, p.b));
   return { scenario, connections, webhook: w, baseline: b, ratio, cpuRatioRange, cpuRatioByPair };
+}
+
+/** Webhook/baseline CPU per request over some runs; null when the baseline used less than one clock tick (smoke runs' short loads). */
+function cpuRatio(w: RawLoad[], b: RawLoad[]): number | null {
+  const base = summarize(b).cpuPerRequestUs;
+  return base > 0 ? round(summarize(w).cpuPerRequestUs / base, 2) : null;
 }
 
 async function sustained(webhook: RunningServer, ca: string, idleRssMb: number) {
