@@ -126,17 +126,14 @@ async function compare(scenario: string, connections: number, body: string, webh
     await load(webhooks[i], ca, body, connections, warmup);
     await load(baselines[i], ca, body, connections, warmup);
   }
-  const runs: { w: RawLoad[]; b: RawLoad[] } = { w: [], b: [] };
   const byPair = webhooks.map(() => ({ w: [] as RawLoad[], b: [] as RawLoad[] }));
   for (let i = 0; i < rounds; i++) {
     const pair = i % webhooks.length;
-    const w = await loadRaw(webhooks[pair], ca, body, connections, loadOpts);
-    const b = await loadRaw(baselines[pair], ca, body, connections, loadOpts);
-    runs.w.push(w);
-    runs.b.push(b);
-    byPair[pair].w.push(w);
-    byPair[pair].b.push(b);
+    byPair[pair].w.push(await loadRaw(webhooks[pair], ca, body, connections, loadOpts));
+    byPair[pair].b.push(await loadRaw(baselines[pair], ca, body, connections, loadOpts));
   }
+  // Every round, pair by pair: runs.w[i] and runs.b[i] are still one round's webhook and baseline run.
+  const runs = { w: byPair.flatMap((p) => p.w), b: byPair.flatMap((p) => p.b) };
   const w = summarize(runs.w);
   const b = summarize(runs.b);
   const ratio = { cpu: cpuRatio(runs.w, runs.b), rps: round(w.rps / b.rps, 2), p99: round(w.p99 / b.p99, 2) };
