@@ -62,7 +62,7 @@ async function main() {
   console.log(
     smoke
       ? 'smoke run: 200 requests per load, no thresholds\n'
-      : `${rounds} alternating runs of ${seconds}s per server and scenario, spread over ${processes} processes of each server, keep-alive HTTP/1.1 connections over TLS\n`,
+      : `every process warmed up on every realistic kind first; then ${rounds} alternating runs of ${seconds}s per server and scenario, spread over ${processes} processes of each server, keep-alive HTTP/1.1 connections over TLS\n`,
   );
 
   const rows: Row[] = [];
@@ -74,7 +74,9 @@ async function main() {
   }
   const webhook = webhooks[0];
   const idleRss = rssMb(webhook.child.pid as number);
+  let warmUp: WarmUp | undefined;
   try {
+    warmUp = await warmUpOnEveryKind([...webhooks, ...baselines], ca.cert);
     const concurrencies = smoke ? [1, 16] : [1, 16, 64];
     for (const [name, make] of Object.entries(REALISTIC)) {
       const body = make();
@@ -109,7 +111,7 @@ async function main() {
   for (const c of collisions) console.log(`  ${c.scenario.padEnd(42)} ${c.handleUs} µs`);
   console.log(`\nmemory: idle ${memory.idleRssMb} MB; under load ${memory.startRssMb} MB after 1s, ${memory.endRssMb} MB after ${memorySeconds}s (max ${memory.maxRssMb} MB, ${memory.requests} requests, ${memory.errors} errors)`);
   console.log(`start to ready (standalone, certificates present): median ${startup.medianMs} ms of ${startup.runs.length} runs`);
-  const report = { date: new Date().toISOString(), machine: env, smoke, secondsPerRun: smoke ? null : seconds, processes, rounds, rows, collisions, memory, startup };
+  const report = { date: new Date().toISOString(), machine: env, smoke, secondsPerRun: smoke ? null : seconds, processes, rounds, warmUp, rows, collisions, memory, startup };
   await mkdir(RESULTS, { recursive: true });
   const file = join(RESULTS, `${smoke ? 'smoke' : 'bench'}-${report.date.replace(/[:.]/g, '-')}.json`);
   await writeFile(file, JSON.stringify(report, null, 2));
@@ -141,6 +143,42 @@ async function compare(scenario: string, connections: number, body: string, webh
   const cpuRatioRange: [number, number] | undefined = perRound.length > 0 ? [Math.min(...perRound), Math.max(...perRound)] : undefined;
   const cpuRatioByPair = byPair.map((p) => cpuRatio(p.w, p.b));
   return { scenario, connections, webhook: w, baseline: b, ratio, cpuRatioRange, cpuRatioByPair };
+}
+
+/**
+ * A running webhook admits Jobs, CronJobs and Deployments interleaved, so its compiled code has seen
+ * every kind's object shapes. Scenarios come one kind at a time: without this, the first rows of each
+ * new kind measured the webhook deoptimizing and recompiling for shapes it had not seen, which a
+ * long-running webhook does once in its life, and the first scenario measured servers whose compiler
+ * had not caught up yet (without this, the baseline's one-connection Job row cost 8–23% more than
+ * its other one-connection rows). The baseline gets the same warm-up.
+ */
+async function warmUpOnEveryKind(servers: RunningServer[], ca: string): Promise<WarmUp> {
+  const kinds = Object.keys(REALISTIC);
+  const bodies = Object.values(REALISTIC).map((make) => make());
+  const cycles = 2;
+  const connections = 16;
+  const opts = smoke ? { amount: 200 } : { seconds: 1 };
+  const requestsPerServer: Record<string, number> = {};
+  let errors = 0;
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    for (const body of bodies) {
+      for (const server of servers) {
+        const result = await load(server, ca, body, connections, opts);
+        requestsPerServer[server.name] = (requestsPerServer[server.name] ?? 0) + result.requests;
+        errors += result.errors;
+      }
+    }
+  }
+  return { kinds, cycles, connections, requestsPerServer, errors };
+}
+
+interface WarmUp {
+  kinds: string[];
+  cycles: number;
+  connections: number;
+  requestsPerServer: Record<string, number>;
+  errors: number;
 }
 
 /** Webhook/baseline CPU per request over some runs; null when the baseline used less than one clock tick (smoke runs' short loads). */

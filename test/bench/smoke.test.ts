@@ -21,6 +21,11 @@ test('the benchmark runs end to end and writes its report', async () => {
     expect(row.webhook.errors).toBe(0);
     expect(row.webhook.requests).toBeGreaterThan(0);
   }
+  // Before the first comparison, every process of both servers served each realistic kind (twice).
+  expect(report.warmUp.kinds).toHaveLength(3);
+  expect(Object.keys(report.warmUp.requestsPerServer).sort()).toEqual(['baseline-0', 'baseline-1', 'webhook-0', 'webhook-1']);
+  for (const served of Object.values(report.warmUp.requestsPerServer)) expect(served).toBe(2 * 3 * 200);
+  expect(report.warmUp.errors).toBe(0);
   const compared = report.rows.filter((r: any) => r.baseline);
   expect(compared.length).toBeGreaterThan(0);
   for (const row of compared) {
