@@ -150,8 +150,8 @@ async function compare(scenario: string, connections: number, body: string, webh
  * every kind's object shapes. Scenarios come one kind at a time: without this, the first rows of each
  * new kind measured the webhook deoptimizing and recompiling for shapes it had not seen, which a
  * long-running webhook does once in its life, and the first scenario measured servers whose compiler
- * had not caught up yet (without this, the baseline's one-connection Job row cost up to 23% more than
- * its other one-connection rows). The baseline gets the same warm-up.
+ * had not caught up yet (the baseline's one-connection Job row cost up to 23% more than its other
+ * one-connection rows). The baseline gets the same warm-up.
  */
 async function warmUpOnEveryKind(servers: RunningServer[], ca: string): Promise<WarmUp> {
   const kinds = Object.keys(REALISTIC);
