@@ -1,10 +1,11 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { failOpen, type AdmissionHandler, type Decision } from '../admission/handler.js';
 import { BadReviewError, readReview, reviewResponse, type AdmissionRequest } from '../admission/review.js';
 import { secureContextOptions, type TlsMaterial } from './tls.js';
+import { Batch } from './batch.js';
 
 /** A request with the time it arrived (performance.now()), set before fastify sees it. */
 interface TimedRequest extends IncomingMessage {
@@ -142,14 +143,26 @@ export function createAdmissionServer(opts: AdmissionServerOptions): AdmissionSe
     void reply.code(404).send({ error: 'Not Found', message: `${request.method} ${request.url} is not served; POST /mutate` });
   });
 
+  // With other requests in flight, answer after this turn's I/O, together with the others read in it
+  // (see Batch); alone, answer at once, since there is nothing to batch with.
+  const batch = new Batch<{ request: FastifyRequest; reply: FastifyReply }>(
+    ({ request, reply }) => answer(request, reply),
+    ({ reply }, err) => void reply.send(err),
+  );
   app.post('/mutate', (request, reply) => {
+    if (inFlight > 1) batch.add({ request, reply });
+    else answer(request, reply);
+  });
+
+  function answer(request: FastifyRequest, reply: FastifyReply): void {
     let review;
     try {
       review = readReview(request.body);
     } catch (err) {
       if (!(err instanceof BadReviewError)) throw err;
       observer?.refused(400, 'not an AdmissionReview');
-      return reply.code(400).send({ error: 'Bad Request', message: `not an AdmissionReview: ${err.message}` });
+      void reply.code(400).send({ error: 'Bad Request', message: `not an AdmissionReview: ${err.message}` });
+      return;
     }
     let decision: Decision;
     const waitedMs = elapsedMs(request);
@@ -160,8 +173,8 @@ export function createAdmissionServer(opts: AdmissionServerOptions): AdmissionSe
       decision = handler.handle(review.request);
     }
     observer?.decided(decision, review.request, elapsedMs(request) / 1000);
-    return reply.header('content-type', 'application/json; charset=utf-8').send(reviewResponse(review.version, decision.response));
-  });
+    void reply.header('content-type', 'application/json; charset=utf-8').send(reviewResponse(review.version, decision.response));
+  }
 
   return {
     app: app as unknown as FastifyInstance<HttpsServer>,

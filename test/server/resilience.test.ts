@@ -66,6 +66,60 @@ test('overload: past max-in-flight, new requests get a fast 503 instead of queue
   }
 });
 
+test('with other requests in flight, reviews are answered in a batch: each gets its own answer, and one whose handling throws gets a 500', async () => {
+  const pki = await makePki();
+  const { log } = memoryLogger();
+  const inner = standaloneHandler().handler;
+  const handled: string[] = [];
+  const server = createAdmissionServer({
+    handler: {
+      handle(request) {
+        handled.push(request.uid);
+        if (request.uid === 'boom') throw new Error('a bug in the handler');
+        return inner.handle(request);
+      },
+    },
+    tls: { cert: Buffer.from(pki.serving.cert), key: Buffer.from(pki.serving.key), notAfter: new Date(Date.now() + 3_600_000) },
+    requireClientCert: false,
+    log,
+    deadlineMs: 4000,
+    maxInFlight: 64,
+  });
+  await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const port = (server.app.server.address() as AddressInfo).port;
+  try {
+    // Held open, this request keeps one in flight, so every other request takes the batched path.
+    const held = slowPost(port, pki.ca.cert, JSON.stringify(admissionReview(gitjobJob(), { uid: 'held' })), -1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.inFlight()).toBe(1);
+    const reviews = ['a', 'b', 'boom', 'c', 'd'].map((uid) => {
+      const job = gitjobJob();
+      job.metadata.name = `job-${uid}`;
+      return admissionReview(job, { uid });
+    });
+    const answers = await Promise.all(reviews.map((r) => post({ ca: pki.ca.cert, port, body: JSON.stringify(r) })));
+    for (const [i, review] of reviews.entries()) {
+      const res = answers[i];
+      if (review.request.uid === 'boom') {
+        expect(res.status).toBe(500);
+        expect(res.json().message).toBe('internal error');
+        continue;
+      }
+      expect(res.status).toBe(200);
+      const response = res.json().response;
+      expect(response.uid).toBe(review.request.uid);
+      expect(Buffer.from(response.patch, 'base64').toString()).toContain(`"job_job-${review.request.uid}"`);
+    }
+    expect([...handled].sort()).toEqual(['a', 'b', 'boom', 'c', 'd']);
+    held.finish();
+    const last = await held.done;
+    expect(last.status).toBe(200);
+    expect(JSON.parse(last.body).response.uid).toBe('held');
+  } finally {
+    await server.app.close();
+  }
+});
+
 test('--client-ca: a caller with a certificate from that CA is served; without one, or from another CA, it is refused', async () => {
   const pki = await makePki();
   const clientCa = await generateCa('api-server-client-ca');

@@ -1,0 +1,45 @@
+/**
+ * Work queued during one turn of the event loop, run back to back once its I/O phase is over.
+ *
+ * Under concurrent load one turn reads many requests. Answering each as it is read interleaves the
+ * admission handler with TLS, HTTP parsing and JSON.parse of the next socket's request, so every
+ * admission ran with its code and data pushed out of the caches (measured: handle() cost ~5 µs per
+ * admission at 16 connections, against 1-2.5 µs for the same call in a loop). Deferred to
+ * setImmediate, the admissions read in one turn run together, and their answers are written together.
+ */
+export class Batch<T> {
+  private items: T[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly run: (item: T) => void,
+    /** Called with an item whose run threw; the items after it still run. */
+    private readonly failed: (item: T, err: unknown) => void,
+  ) {}
+
+  add(item: T): void {
+    this.items.push(item);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.drain);
+    }
+  }
+
+  /** Items waiting for the end of this turn. */
+  get pending(): number {
+    return this.items.length;
+  }
+
+  private readonly drain = (): void => {
+    this.scheduled = false;
+    const items = this.items;
+    this.items = [];
+    for (const item of items) {
+      try {
+        this.run(item);
+      } catch (err) {
+        this.failed(item, err);
+      }
+    }
+  };
+}
