@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { failOpen, type AdmissionHandler, type Decision } from '../admission/handler.js';
 import { BadReviewError, readReview, reviewResponse, type AdmissionRequest } from '../admission/review.js';
 import { secureContextOptions, type TlsMaterial } from './tls.js';
-import { Batch } from './batch.js';
+import { answersInBatch, Batch } from './batch.js';
 
 /** A request with the time it arrived (performance.now()), set before fastify sees it. */
 interface TimedRequest extends IncomingMessage {
@@ -144,13 +144,13 @@ export function createAdmissionServer(opts: AdmissionServerOptions): AdmissionSe
   });
 
   // With other requests in flight, answer after this turn's I/O, together with the others read in it
-  // (see Batch); alone, answer at once, since there is nothing to batch with.
+  // (see Batch); alone, or with a large body, answer at once.
   const batch = new Batch<{ request: FastifyRequest; reply: FastifyReply }>(
     ({ request, reply }) => answer(request, reply),
     ({ reply }, err) => void reply.send(err),
   );
   app.post('/mutate', (request, reply) => {
-    if (inFlight > 1) batch.add({ request, reply });
+    if (answersInBatch(inFlight, Number(request.headers['content-length']))) batch.add({ request, reply });
     else answer(request, reply);
   });
 

@@ -1,4 +1,4 @@
-import { Batch } from '../../src/server/batch.js';
+import { answersInBatch, Batch, BATCH_MAX_BODY_BYTES } from '../../src/server/batch.js';
 
 const nextTurn = () => new Promise((r) => setImmediate(r));
 
@@ -51,4 +51,13 @@ test('an item added while a batch runs waits for the next turn, and the batch af
   batch.add('later');
   await nextTurn();
   expect(ran).toEqual(['first', 'added while running', 'later']);
+});
+
+test('a request is batched only with others in flight and a body up to BATCH_MAX_BODY_BYTES', () => {
+  expect(answersInBatch(1, 3000)).toBe(false);
+  expect(answersInBatch(2, 3000)).toBe(true);
+  expect(answersInBatch(2, BATCH_MAX_BODY_BYTES)).toBe(true);
+  expect(answersInBatch(2, BATCH_MAX_BODY_BYTES + 1)).toBe(false);
+  // No content-length (chunked): Number(undefined) is NaN, answered at once.
+  expect(answersInBatch(2, Number(undefined))).toBe(false);
 });
