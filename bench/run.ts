@@ -31,6 +31,8 @@ const processes = Math.max(1, numberArg('processes', smoke ? 1 : 3));
 const rounds = Math.ceil((smoke ? 1 : numberArg('rounds', 6)) / processes) * processes;
 const memorySeconds = smoke ? 2 : numberArg('memory-seconds', 60);
 const loadOpts = smoke ? { amount: 200 } : { seconds };
+/** Load before measuring: 200 requests left the first one-connection rows still paying for JIT compilation. */
+const warmUpLoad = smoke ? { amount: 200 } : { seconds: 1 };
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
 interface Row {
@@ -119,14 +121,12 @@ async function main() {
 }
 
 async function compare(scenario: string, connections: number, body: string, webhooks: RunningServer[], baselines: RunningServer[], ca: string): Promise<Row> {
-  // Warm every process up for a second (200 requests left the first one-connection rows still paying
-  // for JIT compilation, which a long-running webhook does not), then alternate short runs of each
-  // server and pool them: on a shared 2-core machine the speed drifts by several percent within a
-  // minute, and alternating exposes both to the same drift.
-  const warmup = smoke ? { amount: 200 } : { seconds: 1 };
+  // Warm every process up (see warmUpLoad; a long-running webhook does not pay for compilation), then
+  // alternate short runs of each server and pool them: on a shared 2-core machine the speed drifts by
+  // several percent within a minute, and alternating exposes both to the same drift.
   for (let i = 0; i < webhooks.length; i++) {
-    await load(webhooks[i], ca, body, connections, warmup);
-    await load(baselines[i], ca, body, connections, warmup);
+    await load(webhooks[i], ca, body, connections, warmUpLoad);
+    await load(baselines[i], ca, body, connections, warmUpLoad);
   }
   const byPair = webhooks.map(() => ({ w: [] as RawLoad[], b: [] as RawLoad[] }));
   for (let i = 0; i < rounds; i++) {
@@ -158,13 +158,12 @@ async function warmUpOnEveryKind(servers: RunningServer[], ca: string): Promise<
   const bodies = Object.values(REALISTIC).map((make) => make());
   const cycles = 2;
   const connections = 16;
-  const opts = smoke ? { amount: 200 } : { seconds: 1 };
   const requestsPerServer: Record<string, number> = {};
   let errors = 0;
   for (let cycle = 0; cycle < cycles; cycle++) {
     for (const body of bodies) {
       for (const server of servers) {
-        const result = await load(server, ca, body, connections, opts);
+        const result = await load(server, ca, body, connections, warmUpLoad);
         requestsPerServer[server.name] = (requestsPerServer[server.name] ?? 0) + result.requests;
         errors += result.errors;
       }
