@@ -2,12 +2,12 @@ import { request, type RequestOptions } from 'node:https';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { admissionReview, gitjobJob } from '../support/fixtures.js';
-import { makePki, post } from '../support/tls.js';
+import { makePki, post, type TestPki } from '../support/tls.js';
 import { startTestServer } from '../support/server.js';
 import { generateCa, generateClient } from '../../src/certs/generate.js';
 import { connect as tlsConnect } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { createAdmissionServer, type AdmissionServer } from '../../src/server/https-server.js';
+import { createAdmissionServer, type AdmissionServer, type AdmissionServerOptions } from '../../src/server/https-server.js';
 import { standaloneHandler } from '../support/handler.js';
 import { memoryLogger } from '../support/logger.js';
 
@@ -30,6 +30,19 @@ function slowPost(port: number, ca: string, body: string, gapMs: number, extra: 
     if (gapMs >= 0) setTimeout(finish, gapMs);
   });
   return { done, finish };
+}
+
+/** An admission server alone (no health port, no sources) on a free port, serving the test PKI's certificate. */
+async function listeningAdmissionServer(pki: TestPki, options: Pick<AdmissionServerOptions, 'handler' | 'maxInFlight' | 'timeouts'>): Promise<{ server: AdmissionServer; port: number }> {
+  const server = createAdmissionServer({
+    tls: { cert: Buffer.from(pki.serving.cert), key: Buffer.from(pki.serving.key), notAfter: new Date(Date.now() + 3_600_000) },
+    requireClientCert: false,
+    log: memoryLogger().log,
+    deadlineMs: 4000,
+    ...options,
+  });
+  await server.app.listen({ host: '127.0.0.1', port: 0 });
+  return { server, port: (server.app.server.address() as AddressInfo).port };
 }
 
 test('a request that cannot be finished before the deadline is allowed unchanged with a warning', async () => {
@@ -68,10 +81,9 @@ test('overload: past max-in-flight, new requests get a fast 503 instead of queue
 
 test('with other requests in flight, reviews are answered in a batch: each gets its own answer, and one whose handling throws gets a 500', async () => {
   const pki = await makePki();
-  const { log } = memoryLogger();
   const inner = standaloneHandler().handler;
   const handled: string[] = [];
-  const server = createAdmissionServer({
+  const { server, port } = await listeningAdmissionServer(pki, {
     handler: {
       handle(request) {
         handled.push(request.uid);
@@ -79,14 +91,8 @@ test('with other requests in flight, reviews are answered in a batch: each gets 
         return inner.handle(request);
       },
     },
-    tls: { cert: Buffer.from(pki.serving.cert), key: Buffer.from(pki.serving.key), notAfter: new Date(Date.now() + 3_600_000) },
-    requireClientCert: false,
-    log,
-    deadlineMs: 4000,
     maxInFlight: 64,
   });
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  const port = (server.app.server.address() as AddressInfo).port;
   try {
     // Held open, this request keeps one in flight, so every other request takes the batched path.
     const held = slowPost(port, pki.ca.cert, JSON.stringify(admissionReview(gitjobJob(), { uid: 'held' })), -1);
@@ -149,18 +155,7 @@ describe('slow clients are disconnected without a per-socket idle timer', () => 
   beforeAll(async () => {
     const pki = await makePki();
     ca = pki.ca.cert;
-    const { log } = memoryLogger();
-    server = createAdmissionServer({
-      handler: standaloneHandler().handler,
-      tls: { cert: Buffer.from(pki.serving.cert), key: Buffer.from(pki.serving.key), notAfter: new Date(Date.now() + 3_600_000) },
-      requireClientCert: false,
-      log,
-      deadlineMs: 4000,
-      maxInFlight: 16,
-      timeouts,
-    });
-    await server.app.listen({ host: '127.0.0.1', port: 0 });
-    port = (server.app.server.address() as AddressInfo).port;
+    ({ server, port } = await listeningAdmissionServer(pki, { handler: standaloneHandler().handler, maxInFlight: 16, timeouts }));
   });
   afterAll(() => server.app.close());
 
