@@ -2,11 +2,26 @@ import { createHash } from 'node:crypto';
 import type { WorkloadKind } from './types.js';
 
 export const LABEL_VALUE_MAX = 63;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const HASH_LENGTH = 10;
 
+/**
+ * `(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?`, at most 63 characters, checked character by
+ * character: the value is a freshly concatenated string, which a RegExp matches only through V8's
+ * runtime, ~1 µs of an admission on a server whose caches went cold (`npm run bench:cold`).
+ */
 export function isValidLabelValue(value: string): boolean {
-  return value.length <= LABEL_VALUE_MAX && LABEL_VALUE.test(value);
+  const last = value.length - 1;
+  if (last < 0) return true;
+  if (last >= LABEL_VALUE_MAX || !isAlphanumeric(value.charCodeAt(0)) || !isAlphanumeric(value.charCodeAt(last))) return false;
+  for (let i = 1; i < last; i++) {
+    const c = value.charCodeAt(i);
+    if (!isAlphanumeric(c) && c !== 0x2d /* - */ && c !== 0x5f /* _ */ && c !== 0x2e /* . */) return false;
+  }
+  return true;
+}
+
+function isAlphanumeric(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 }
 
 /**
@@ -14,7 +29,14 @@ export function isValidLabelValue(value: string): boolean {
  * Prefixing Job and CronJob values with `job_` / `cronjob_` makes them impossible to equal a value
  * derived from a Deployment's name, which is what keeps their pods out of Deployment selectors.
  */
-const PREFIX: Record<WorkloadKind, string> = { Deployment: '', Job: 'job_', CronJob: 'cronjob_' };
+function prefixOf(kind: WorkloadKind): string {
+  // A switch rather than a table: reading a table with three different keys is a megamorphic load in V8.
+  switch (kind) {
+    case 'Job': return 'job_';
+    case 'CronJob': return 'cronjob_';
+    default: return '';
+  }
+}
 
 /**
  * The component label value for a workload, or undefined when neither name nor generateName gives one.
@@ -24,7 +46,7 @@ const PREFIX: Record<WorkloadKind, string> = { Deployment: '', Job: 'job_', Cron
 export function componentLabelValue(kind: WorkloadKind, name: string | undefined, generateName: string | undefined): string | undefined {
   const base = name || trimGenerateName(generateName);
   if (!base) return undefined;
-  const candidate = PREFIX[kind] + base;
+  const candidate = prefixOf(kind) + base;
   if (isValidLabelValue(candidate)) return candidate;
   return shorten(candidate);
 }

@@ -102,5 +102,13 @@ describe('jsonText', () => {
 
   it('escapes strings as JSON.stringify does', () => {
     for (const s of ['plain', 'quote"', 'back\\slash', 'tab\t', '\u001f', '\ud83d', '😀', '\u2028']) expect(jsonString(s)).toBe(JSON.stringify(s));
+    fc.assert(
+      fc.property(fc.oneof(awkwardString, fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme-composite' })), (s) => {
+        expect(jsonString(s)).toBe(JSON.stringify(s));
+        // Built by concatenation, as the label values it mostly sees are.
+        expect(jsonString('job_' + s + '-x')).toBe(JSON.stringify('job_' + s + '-x'));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

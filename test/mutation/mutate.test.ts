@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import fjp from 'fast-json-patch';
 import { mutateWorkload } from '../../src/mutation/mutate.js';
 import type { MutationInputs, Toleration, WorkloadKind } from '../../src/mutation/types.js';
@@ -176,6 +177,20 @@ describe('tolerations as a set', () => {
 });
 
 describe('component label values', () => {
+  test('isValidLabelValue accepts exactly what the API server\'s label value syntax does', () => {
+    // The Kubernetes definition, as a RegExp (isValidLabelValue checks it character by character).
+    const syntax = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+    const labelish = fc.string({ unit: fc.constantFrom('a', 'Z', '0', '9', '-', '_', '.', '/', ' ', 'é', '~'), maxLength: 70 });
+    fc.assert(
+      fc.property(fc.oneof(labelish, fc.string({ maxLength: 70 })), (s) => {
+        expect(isValidLabelValue(s)).toBe(s.length <= 63 && syntax.test(s));
+      }),
+      { numRuns: 2000 },
+    );
+    for (const s of ['', 'a', 'a'.repeat(63), 'a.b_c-d', 'A9']) expect(isValidLabelValue(s)).toBe(true);
+    for (const s of ['a'.repeat(64), '-a', 'a-', '_a', 'a.', 'a b', 'a/b', 'é']) expect(isValidLabelValue(s)).toBe(false);
+  });
+
   test('long names are shortened to a valid, stable value that still differs per name', () => {
     const long = 'a'.repeat(60) + '-gitrepo-with-a-very-long-name-indeed';
     const v1 = applied(gitjobJob(long, 'aaaaa'), 'Job').after.spec.template.metadata.labels[KEY];
