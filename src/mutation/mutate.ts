@@ -4,7 +4,7 @@ import { describeToleration, missingTolerations } from './tolerations.js';
 import { componentLabelValue } from './component-label.js';
 import { freezeDeep } from './frozen.js';
 import { Memo } from './memo.js';
-import { isOwnedByCronJob, podTemplateOf, podTemplatePath, stringField } from './workload.js';
+import { isOwnedByCronJob, podTemplateOf, podTemplatePath } from './workload.js';
 
 export const SKIP_LABEL = 'fleet-webhook.io/skip';
 
@@ -29,13 +29,14 @@ export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: Mutatio
   const patch: AddOperation[] = [];
   const changes: Change[] = [];
 
-  const paths = PATHS[kind];
+  const paths = pathsOf(kind);
   // An empty list (charts often render `tolerations: []`) is replaced whole like a missing or null one:
   // nothing of the user's is lost, and one operation is a smaller patch than one per toleration.
   const existing = Array.isArray(podSpec.tolerations) && podSpec.tolerations.length > 0 ? podSpec.tolerations : undefined;
   const toAdd = missingTolerations(existing ?? [], inputs.tolerations);
   if (toAdd.length > 0) {
-    if (existing) for (const t of toAdd) patch.push({ op: 'add', path: paths.appendToleration, value: t });
+    // Indexed: for...of over the frozen wanted list runs the array iterator's code on every admission.
+    if (existing) for (let i = 0; i < toAdd.length; i++) patch.push({ op: 'add', path: paths.appendToleration, value: toAdd[i] });
     else patch.push({ op: 'add', path: paths.tolerations, value: toAdd });
     changes.push({ kind: 'tolerations', tolerations: toAdd });
   }
@@ -43,7 +44,10 @@ export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: Mutatio
   const key = inputs.componentLabelKey;
   const templateMeta = isPlainObject(template.metadata) ? template.metadata : undefined;
   const templateLabels = templateMeta && isPlainObject(templateMeta.labels) ? templateMeta.labels : undefined;
-  let templateValue = stringField(templateLabels, key);
+  // Read here rather than through stringField: a shared helper's property read sees every field name
+  // and object shape and goes megamorphic; each read written out keeps its own inline cache.
+  const existingValue = templateLabels?.[key];
+  let templateValue = typeof existingValue === 'string' ? existingValue : undefined;
   const ownSelector = workloadSelector(obj, kind);
   if (templateLabels && key in templateLabels && templateValue === undefined) {
     warnings.push(`${key} not added: the pod template already has it with a non-string value`);
@@ -51,7 +55,9 @@ export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: Mutatio
     // e.g. `DoesNotExist` on the key: adding the label would stop the selector matching its own pods.
     warnings.push(`${key} not added: the ${kind}'s own selector already constrains it`);
   } else if (templateValue === undefined && !(kind === 'Job' && isOwnedByCronJob(metadata))) {
-    const value = componentLabelValue(kind, stringField(metadata, 'name'), stringField(metadata, 'generateName'));
+    const name = metadata?.name;
+    const generateName = metadata?.generateName;
+    const value = componentLabelValue(kind, typeof name === 'string' ? name : undefined, typeof generateName === 'string' ? generateName : undefined);
     if (value === undefined) {
       warnings.push(`${key} not added: the ${kind} has neither name nor generateName`);
     } else {
@@ -135,14 +141,26 @@ export function describeChange(c: Change): string {
   return `${c.kind === 'selector' ? 'selector' : 'pod label'} ${c.key}=${c.value}`;
 }
 
-/** JSON pointers that depend only on the kind, built once. */
-const PATHS: Record<WorkloadKind, { tolerations: string; appendToleration: string; labels: string; templateMetadata: string }> = Object.fromEntries(
-  (['Job', 'CronJob', 'Deployment'] as const).map((kind) => {
-    const template = podTemplatePath(kind);
-    const tolerations = pointer(...template, 'spec', 'tolerations');
-    return [kind, { tolerations, appendToleration: tolerations + '/-', labels: pointer(...template, 'metadata', 'labels'), templateMetadata: pointer(...template, 'metadata') }];
-  }),
-) as Record<WorkloadKind, { tolerations: string; appendToleration: string; labels: string; templateMetadata: string }>;
+interface TemplatePaths {
+  tolerations: string;
+  appendToleration: string;
+  labels: string;
+  templateMetadata: string;
+}
+
+function templatePaths(template: readonly string[]): TemplatePaths {
+  const tolerations = pointer(...template, 'spec', 'tolerations');
+  return { tolerations, appendToleration: tolerations + '/-', labels: pointer(...template, 'metadata', 'labels'), templateMetadata: pointer(...template, 'metadata') };
+}
+
+/** JSON pointers that depend only on where the kind keeps its pod template, built once. */
+const CRONJOB_PATHS = templatePaths(podTemplatePath('CronJob'));
+const TEMPLATE_PATHS = templatePaths(podTemplatePath('Job'));
+
+function pathsOf(kind: WorkloadKind): TemplatePaths {
+  // Not a table keyed by kind: reading one with three different keys is a megamorphic load in V8.
+  return kind === 'CronJob' ? CRONJOB_PATHS : TEMPLATE_PATHS;
+}
 
 function addChangeAnnotation(patch: AddOperation[], metadata: JsonObject | undefined, key: string, changes: Change[]): void {
   const value = changeSummary(changes);
