@@ -14,6 +14,7 @@ import { LOCALHOST_HOSTS } from '../src/certs/files.js';
 import { BASELINE, CLI, load, loadRaw, machine, round, rssMb, startServer, summarize, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC, reviewOfSize } from './objects.js';
 import { collisionScaling } from './collisions.js';
+import { handlerCost } from './cold.js';
 import { fleetControllerDeployment } from '../test/support/fixtures.js';
 
 const args = process.argv.slice(2);
@@ -104,6 +105,7 @@ async function main() {
   }
 
   const collisions = collisionScaling(smoke ? [10, 1000] : [10, 100, 1000, 10_000], smoke ? 2000 : 20_000);
+  const coldHandler = handlerCost(smoke ? 200 : 3000);
   const memory = await sustained(webhook, ca.cert, idleRss);
   const startup = await startupTimes(webhookArgs());
   await webhook.stop();
@@ -111,9 +113,11 @@ async function main() {
   printTable(rows);
   console.log('\ncollision detection, in-process handler time per admission (gitjob Job):');
   for (const c of collisions) console.log(`  ${c.scenario.padEnd(42)} ${c.handleUs} µs`);
+  console.log('\nhandler and response text per admission, in process: in a loop, and cold (CPU caches evicted before each, as at one connection):');
+  for (const c of coldHandler) console.log(`  ${c.scenario.padEnd(42)} loop ${c.loopUs} µs, cold ${c.coldUs} µs (p90 ${c.coldP90Us} µs)`);
   console.log(`\nmemory: idle ${memory.idleRssMb} MB; under load ${memory.startRssMb} MB after 1s, ${memory.endRssMb} MB after ${memorySeconds}s (max ${memory.maxRssMb} MB, ${memory.requests} requests, ${memory.errors} errors)`);
   console.log(`start to ready (standalone, certificates present): median ${startup.medianMs} ms of ${startup.runs.length} runs`);
-  const report = { date: new Date().toISOString(), machine: env, smoke, secondsPerRun: smoke ? null : seconds, processes, rounds, warmUp, rows, collisions, memory, startup };
+  const report = { date: new Date().toISOString(), machine: env, smoke, secondsPerRun: smoke ? null : seconds, processes, rounds, warmUp, rows, collisions, coldHandler, memory, startup };
   await mkdir(RESULTS, { recursive: true });
   const file = join(RESULTS, `${smoke ? 'smoke' : 'bench'}-${report.date.replace(/[:.]/g, '-')}.json`);
   await writeFile(file, JSON.stringify(report, null, 2));

@@ -38,6 +38,8 @@ test('the benchmark runs end to end and writes its report', async () => {
   // 200 requests of 100 KB take tens of milliseconds of CPU: both pairs measured, so both served a round.
   const large = compared.find((r: any) => r.scenario === 'object size 100 KB');
   for (const ratio of large.cpuRatioByPair) expect(ratio).toBeGreaterThan(0);
+  expect(report.coldHandler.map((c: any) => c.scenario)).toEqual(['gitjob Job', 'cleanup CronJob', 'fleet-controller Deployment']);
+  for (const c of report.coldHandler) for (const us of [c.loopUs, c.coldUs, c.coldP90Us]) expect(us).toBeGreaterThan(0);
   expect(report.memory.errors).toBe(0);
   expect(report.startup.medianMs).toBeGreaterThan(0);
 }, 180_000);
