@@ -43,7 +43,7 @@ export function handlerCost(coldRuns: number): HandlerCostRow[] {
   for (const { scenario, text } of bodies) {
     const parsed = Array.from({ length: 1000 }, () => JSON.parse(text) as unknown);
     const t0 = process.hrtime.bigint();
-    for (let round = 0; round < 20; round++) for (const body of parsed) length += answer(body).length;
+    for (let pass = 0; pass < 20; pass++) for (const body of parsed) length += answer(body).length;
     const loopUs = Number(process.hrtime.bigint() - t0) / 1000 / (20 * parsed.length);
 
     const cold: number[] = [];
