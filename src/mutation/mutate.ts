@@ -4,7 +4,7 @@ import { describeToleration, missingTolerations } from './tolerations.js';
 import { componentLabelValue } from './component-label.js';
 import { freezeDeep } from './frozen.js';
 import { Memo } from './memo.js';
-import { isOwnedByCronJob, podTemplateOf, podTemplatePath } from './workload.js';
+import { isOwnedByCronJob, podTemplateOf, podTemplatePath, stringField } from './workload.js';
 
 export const SKIP_LABEL = 'fleet-webhook.io/skip';
 
@@ -44,10 +44,7 @@ export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: Mutatio
   const key = inputs.componentLabelKey;
   const templateMeta = isPlainObject(template.metadata) ? template.metadata : undefined;
   const templateLabels = templateMeta && isPlainObject(templateMeta.labels) ? templateMeta.labels : undefined;
-  // Read here rather than through stringField: a shared helper's property read sees every field name
-  // and object shape and goes megamorphic; each read written out keeps its own inline cache.
-  const existingValue = templateLabels?.[key];
-  let templateValue = typeof existingValue === 'string' ? existingValue : undefined;
+  let templateValue = stringField(templateLabels, key);
   const ownSelector = workloadSelector(obj, kind);
   if (templateLabels && key in templateLabels && templateValue === undefined) {
     warnings.push(`${key} not added: the pod template already has it with a non-string value`);
@@ -55,9 +52,7 @@ export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: Mutatio
     // e.g. `DoesNotExist` on the key: adding the label would stop the selector matching its own pods.
     warnings.push(`${key} not added: the ${kind}'s own selector already constrains it`);
   } else if (templateValue === undefined && !(kind === 'Job' && isOwnedByCronJob(metadata))) {
-    const name = metadata?.name;
-    const generateName = metadata?.generateName;
-    const value = componentLabelValue(kind, typeof name === 'string' ? name : undefined, typeof generateName === 'string' ? generateName : undefined);
+    const value = componentLabelValue(kind, stringField(metadata, 'name'), stringField(metadata, 'generateName'));
     if (value === undefined) {
       warnings.push(`${key} not added: the ${kind} has neither name nor generateName`);
     } else {
