@@ -1,11 +1,15 @@
-const NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+import { isValidLabelValue } from './component-label.js';
+
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** A qualified label key: optional DNS-subdomain prefix (<= 253) and '/', then a name (<= 63). */
+/**
+ * A qualified label key: optional DNS-subdomain prefix (<= 253) and '/', then a name, which has the
+ * syntax of a label value but cannot be empty.
+ */
 export function isValidLabelKey(key: string): boolean {
   const slash = key.indexOf('/');
   const name = slash === -1 ? key : key.slice(slash + 1);
-  if (name.length === 0 || name.length > 63 || !NAME.test(name)) return false;
+  if (name.length === 0 || !isValidLabelValue(name)) return false;
   if (slash === -1) return true;
   const prefix = key.slice(0, slash);
   return prefix.length > 0 && prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix);

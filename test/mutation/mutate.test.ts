@@ -3,6 +3,7 @@ import fjp from 'fast-json-patch';
 import { mutateWorkload } from '../../src/mutation/mutate.js';
 import type { MutationInputs, Toleration, WorkloadKind } from '../../src/mutation/types.js';
 import { isValidLabelValue } from '../../src/mutation/component-label.js';
+import { isValidLabelKey } from '../../src/mutation/label-key.js';
 import {
   CATTLE_OS,
   CONTROL_PLANE,
@@ -189,6 +190,27 @@ describe('component label values', () => {
     );
     for (const s of ['', 'a', 'a'.repeat(63), 'a.b_c-d', 'A9']) expect(isValidLabelValue(s)).toBe(true);
     for (const s of ['a'.repeat(64), '-a', 'a-', '_a', 'a.', 'a b', 'a/b', 'é']) expect(isValidLabelValue(s)).toBe(false);
+  });
+
+  test('isValidLabelKey accepts exactly the API server\'s qualified names, with an optional DNS subdomain prefix', () => {
+    // The Kubernetes definitions, as RegExps.
+    const name = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+    const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+    const spec = (key: string) => {
+      const slash = key.indexOf('/');
+      const n = key.slice(slash + 1);
+      const prefix = key.slice(0, Math.max(slash, 0));
+      return n.length <= 63 && name.test(n) && (slash === -1 || (prefix.length <= 253 && subdomain.test(prefix)));
+    };
+    const keyish = fc.string({ unit: fc.constantFrom('a', 'Z', '0', '-', '_', '.', '/', ' ', 'é'), maxLength: 70 });
+    fc.assert(
+      fc.property(fc.oneof(keyish, fc.string({ maxLength: 70 })), (k) => {
+        expect(isValidLabelKey(k)).toBe(spec(k));
+      }),
+      { numRuns: 2000 },
+    );
+    for (const k of ['app.kubernetes.io/component', 'component', 'a', 'example.com/' + 'a'.repeat(63)]) expect(isValidLabelKey(k)).toBe(true);
+    for (const k of ['', '/', 'example.com/', '/component', 'Example.com/a', 'a/' + 'b'.repeat(64), 'a/b/c', '-a', 'app.kubernetes.io/-x']) expect(isValidLabelKey(k)).toBe(false);
   });
 
   test('long names are shortened to a valid, stable value that still differs per name', () => {
