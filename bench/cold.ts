@@ -75,8 +75,11 @@ function evictor(): (i: number) => void {
   };
 }
 
+/** One row as `npm run bench` and `npm run bench:cold` print it. */
+export function describeHandlerCost(row: HandlerCostRow): string {
+  return `${row.scenario.padEnd(42)} loop ${row.loopUs} µs, cold ${row.coldUs} µs (p90 ${row.coldP90Us} µs)`;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  for (const row of handlerCost(Number(process.argv[2] ?? 3000))) {
-    console.log(`${row.scenario.padEnd(30)} loop ${row.loopUs} µs, cold ${row.coldUs} µs (p90 ${row.coldP90Us})`);
-  }
+  for (const row of handlerCost(Number(process.argv[2] ?? 3000))) console.log(describeHandlerCost(row));
 }

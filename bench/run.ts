@@ -14,7 +14,7 @@ import { LOCALHOST_HOSTS } from '../src/certs/files.js';
 import { BASELINE, CLI, load, loadRaw, machine, round, rssMb, startServer, summarize, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC, reviewOfSize } from './objects.js';
 import { collisionScaling } from './collisions.js';
-import { handlerCost } from './cold.js';
+import { describeHandlerCost, handlerCost } from './cold.js';
 import { fleetControllerDeployment } from '../test/support/fixtures.js';
 
 const args = process.argv.slice(2);
@@ -114,7 +114,7 @@ async function main() {
   console.log('\ncollision detection, in-process handler time per admission (gitjob Job):');
   for (const c of collisions) console.log(`  ${c.scenario.padEnd(42)} ${c.handleUs} µs`);
   console.log('\nhandler and response text per admission, in process: in a loop, and cold (CPU caches evicted before each, as at one connection):');
-  for (const c of coldHandler) console.log(`  ${c.scenario.padEnd(42)} loop ${c.loopUs} µs, cold ${c.coldUs} µs (p90 ${c.coldP90Us} µs)`);
+  for (const c of coldHandler) console.log(`  ${describeHandlerCost(c)}`);
   console.log(`\nmemory: idle ${memory.idleRssMb} MB; under load ${memory.startRssMb} MB after 1s, ${memory.endRssMb} MB after ${memorySeconds}s (max ${memory.maxRssMb} MB, ${memory.requests} requests, ${memory.errors} errors)`);
   console.log(`start to ready (standalone, certificates present): median ${startup.medianMs} ms of ${startup.runs.length} runs`);
   const report = { date: new Date().toISOString(), machine: env, smoke, secondsPerRun: smoke ? null : seconds, processes, rounds, warmUp, rows, collisions, coldHandler, memory, startup };
