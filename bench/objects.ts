@@ -23,18 +23,19 @@ export const REALISTIC: Record<string, () => string> = {
   'fleet-controller Deployment': () => JSON.stringify(admissionReview(realistic(fleetControllerDeployment([]), 'helm'))),
 };
 
-/** A Deployment review of about `bytes` bytes: more containers, env vars and annotations as it grows. */
+/**
+ * A Deployment review of about `bytes` bytes (from the bare fleet-controller Deployment, ~1.1 KB):
+ * sidecars with realistic env vars, mounts and resources as it grows, then an annotation for the rest.
+ */
 export function reviewOfSize(bytes: number): string {
-  const d = realistic(fleetControllerDeployment([]), 'helm');
-  const base = JSON.stringify(admissionReview(d)).length;
-  let remaining = Math.max(0, bytes - base);
-  const perContainer = 2200;
-  const containers = Math.floor(remaining / perContainer);
-  const template = d.spec.template.spec.containers[0];
-  for (let i = 0; i < containers; i++) {
-    d.spec.template.spec.containers.push({ ...structuredClone(template), name: `sidecar-${i}` });
-  }
-  remaining = bytes - JSON.stringify(admissionReview(d)).length;
-  d.metadata.annotations = { 'example.com/padding': 'p'.repeat(Math.max(0, remaining - 60)) };
+  const d = fleetControllerDeployment([]);
+  const sizeOf = () => JSON.stringify(admissionReview(d)).length;
+  const sidecar = realistic(fleetControllerDeployment([]), 'helm').spec.template.spec.containers[0];
+  const perSidecar = JSON.stringify(sidecar).length + 20;
+  const sidecars = Math.floor(Math.max(0, bytes - sizeOf()) / perSidecar);
+  for (let i = 0; i < sidecars; i++) d.spec.template.spec.containers.push({ ...structuredClone(sidecar), name: `sidecar-${i}` });
+  // The annotation's key, quotes and separators take ~60 bytes of what is left.
+  const padding = bytes - sizeOf() - 60;
+  if (padding > 0) d.metadata.annotations = { 'example.com/padding': 'p'.repeat(padding) };
   return JSON.stringify(admissionReview(d));
 }
