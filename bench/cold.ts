@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { readReview, reviewResponse } from '../src/admission/review.js';
 import { standaloneHandler } from '../test/support/handler.js';
-import { round } from './lib.js';
+import { percentile, round } from './lib.js';
 import { REALISTIC } from './objects.js';
 
 export interface HandlerCostRow {
@@ -55,7 +55,7 @@ export function handlerCost(coldRuns: number): HandlerCostRow[] {
       cold.push(Number(process.hrtime.bigint() - start) / 1000);
     }
     cold.sort((a, b) => a - b);
-    rows.push({ scenario, loopUs: round(loopUs, 2), coldUs: round(cold[cold.length >> 1], 2), coldP90Us: round(cold[Math.floor(cold.length * 0.9)], 2) });
+    rows.push({ scenario, loopUs: round(loopUs, 2), coldUs: round(percentile(cold, 50) ?? 0, 2), coldP90Us: round(percentile(cold, 90) ?? 0, 2) });
   }
   if (length === 0) throw new Error('no answers');
   return rows;

@@ -120,7 +120,7 @@ export async function loadRaw(server: RunningServer, ca: string, body: string, c
 /** Several runs of the same load taken together: CPU and requests summed, latencies pooled. */
 export function summarize(runs: readonly RawLoad[]): LoadResult {
   const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
-  const pct = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0, 2);
+  const pct = (p: number) => round(percentile(latencies, p) ?? 0, 2);
   const ok = latencies.length;
   const seconds = runs.reduce((a, r) => a + r.seconds, 0);
   const cpu = runs.reduce((a, r) => a + r.cpuMs, 0);
@@ -137,6 +137,11 @@ export function summarize(runs: readonly RawLoad[]): LoadResult {
 
 export async function load(server: RunningServer, ca: string, body: string, connections: number, opts: { seconds?: number; amount?: number }): Promise<LoadResult> {
   return summarize([await loadRaw(server, ca, body, connections, opts)]);
+}
+
+/** The p-th percentile (nearest rank, rounded down) of values sorted in ascending order; undefined if none. */
+export function percentile(sorted: readonly number[], p: number): number | undefined {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 export function round(n: number, digits: number): number {

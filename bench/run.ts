@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCa, generateServing } from '../src/certs/generate.js';
 import { LOCALHOST_HOSTS } from '../src/certs/files.js';
-import { BASELINE, CLI, load, loadRaw, machine, round, rssMb, startServer, summarize, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
+import { BASELINE, CLI, load, loadRaw, machine, percentile, round, rssMb, startServer, summarize, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC, reviewOfSize } from './objects.js';
 import { collisionScaling } from './collisions.js';
 import { describeHandlerCost, handlerCost } from './cold.js';
@@ -221,8 +221,7 @@ async function startupTimes(argsFor: string[]) {
     runs.push(Math.round(performance.now() - t0));
     await server.stop();
   }
-  const sorted = [...runs].sort((a, b) => a - b);
-  return { runs, medianMs: sorted[Math.floor(sorted.length / 2)] };
+  return { runs, medianMs: percentile([...runs].sort((a, b) => a - b), 50) };
 }
 
 function printTable(rows: Row[]) {
