@@ -8,6 +8,7 @@ import type { Metrics } from './observability/metrics.js';
 import type { WorkloadIndex } from './collisions/detect.js';
 import { createHealthServer, type ReadinessCheck } from './server/health-server.js';
 import { CertificateReloader, loadTlsMaterial } from './server/tls.js';
+import { nudgeMemoryReducer } from './runtime/memory-reducer.js';
 import type { Mode, NamespaceModeSource, TolerationSource } from './sources/types.js';
 
 export const CHANGE_ANNOTATION = 'fleet-webhook.io/mutated';
@@ -114,6 +115,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
     health.listen(config.healthPort, config.host, () => resolve());
   });
   reloader.start(config.certReloadIntervalMs);
+  const memoryReducer = nudgeMemoryReducer();
   const port = (server.app.server.address() as AddressInfo).port;
   const healthPort = (health.address() as AddressInfo).port;
 
@@ -133,6 +135,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
         log.info({ delayMs: config.shutdownDelayMs, inFlight: server.inFlight() }, 'shutting down');
         if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
         reloader.stop();
+        memoryReducer.stop();
         sources.stop();
         await server.app.close();
         const healthClosed = new Promise<void>((resolve) => health.close(() => resolve()));
