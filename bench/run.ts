@@ -3,7 +3,8 @@
  * parses the same JSON, side by side in one run. Options: --seconds N (per load run, default 2),
  * --processes N (webhook and baseline processes each, default 3), --rounds N (alternating
  * webhook/baseline runs per comparison, rounded up to a multiple of --processes, default 6),
- * --memory-seconds N (sustained run, default 60), --smoke (a few hundred requests, for CI).
+ * --memory-seconds N (sustained run, default 60), --idle-seconds N (watched after it, default 30),
+ * --smoke (a few hundred requests, for CI).
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,8 @@ const seconds = numberArg('seconds', 2);
 const processes = Math.max(1, numberArg('processes', smoke ? 1 : 3));
 const rounds = Math.ceil((smoke ? 1 : numberArg('rounds', 6)) / processes) * processes;
 const memorySeconds = smoke ? 2 : numberArg('memory-seconds', 60);
+/** After the sustained load: how much memory each server gives back, idle, within this time. */
+const idleSeconds = smoke ? 2 : numberArg('idle-seconds', 30);
 const loadOpts = smoke ? { amount: 200 } : { seconds };
 /** Load before measuring: 200 requests left the first one-connection rows still paying for JIT compilation. */
 const warmUpLoad = smoke ? { amount: 200 } : { seconds: 1 };
@@ -76,7 +79,9 @@ async function main() {
     baselines.push(await startServer(`baseline-${i}`, BASELINE, [certFile, keyFile]));
   }
   const webhook = webhooks[0];
+  const baseline = baselines[0];
   const idleRss = rssMb(webhook.child.pid as number);
+  const baselineIdleRss = rssMb(baseline.child.pid as number);
   let warmUp: WarmUp | undefined;
   try {
     warmUp = await warmUpOnEveryKind([...webhooks, ...baselines], ca.cert);
@@ -88,7 +93,7 @@ async function main() {
     const sizes = smoke ? [1024, 100 * 1024] : [1024, 10 * 1024, 100 * 1024, 1024 * 1024];
     for (const size of sizes) rows.push(await compare(`object size ${size >= 1048576 ? '1 MB' : `${size / 1024} KB`}`, 4, reviewOfSize(size), webhooks, baselines, ca.cert));
   } finally {
-    for (const server of [...baselines, ...webhooks.slice(1)]) await server.stop();
+    for (const server of [...baselines.slice(1), ...webhooks.slice(1)]) await server.stop();
   }
 
   for (const n of smoke ? [1, 100] : [1, 10, 100]) {
@@ -106,7 +111,11 @@ async function main() {
 
   const collisions = collisionScaling(smoke ? [10, 1000] : [10, 100, 1000, 10_000], smoke ? 2000 : 20_000);
   const coldHandler = handlerCost(smoke ? 200 : 3000);
+  // Both servers have been through every row above (up to 1 MB objects): one after the other, so
+  // that neither shares the CPU with the other's load.
   const memory = await sustained(webhook, ca.cert, idleRss);
+  const baselineMemory = await sustained(baseline, ca.cert, baselineIdleRss);
+  await baseline.stop();
   const startup = await startupTimes(webhookArgs());
   await webhook.stop();
 
@@ -115,9 +124,10 @@ async function main() {
   for (const c of collisions) console.log(`  ${c.scenario.padEnd(42)} ${c.handleUs} µs`);
   console.log('\nhandler and response text per admission, in process: in a loop, and cold (CPU caches evicted before each, as at one connection):');
   for (const c of coldHandler) console.log(`  ${describeHandlerCost(c)}`);
-  console.log(`\nmemory: idle ${memory.idleRssMb} MB; under load ${memory.startRssMb} MB after 1s, ${memory.endRssMb} MB after ${memorySeconds}s (max ${memory.maxRssMb} MB, ${memory.requests} requests, ${memory.errors} errors)`);
+  console.log('\nresident memory (MB): idle at start; under load after 1 s, at the end and highest; then idle again');
+  for (const [name, m] of [['webhook', memory], ['baseline', baselineMemory]] as const) console.log(`  ${describeMemory(name, m)}`);
   console.log(`start to ready (standalone, certificates present): median ${startup.medianMs} ms of ${startup.runs.length} runs`);
-  const report = { date: new Date().toISOString(), machine: env, smoke, secondsPerRun: smoke ? null : seconds, processes, rounds, warmUp, rows, collisions, coldHandler, memory, startup };
+  const report = { date: new Date().toISOString(), machine: env, smoke, secondsPerRun: smoke ? null : seconds, processes, rounds, warmUp, rows, collisions, coldHandler, memory, baselineMemory, startup };
   await mkdir(RESULTS, { recursive: true });
   const file = join(RESULTS, `${smoke ? 'smoke' : 'bench'}-${report.date.replace(/[:.]/g, '-')}.json`);
   await writeFile(file, JSON.stringify(report, null, 2));
@@ -190,13 +200,20 @@ function cpuRatio(w: RawLoad[], b: RawLoad[]): number | null {
   return base > 0 ? round(summarize(w).cpuPerRequestUs / base, 2) : null;
 }
 
-async function sustained(webhook: RunningServer, ca: string, idleRssMb: number) {
-  const pid = webhook.child.pid as number;
+type Memory = Awaited<ReturnType<typeof sustained>>;
+
+async function sustained(server: RunningServer, ca: string, idleRssMb: number) {
+  const pid = server.child.pid as number;
   const samples: number[] = [];
   const timer = setInterval(() => samples.push(rssMb(pid)), 1000);
   const bodies = Object.values(REALISTIC).map((m) => m());
-  const results = await Promise.all(bodies.map((b) => load(webhook, ca, b, 8, { seconds: memorySeconds })));
+  const results = await Promise.all(bodies.map((b) => load(server, ca, b, 8, { seconds: memorySeconds })));
   clearInterval(timer);
+  const afterLoad: number[] = [];
+  for (let s = 0; s < idleSeconds; s++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    afterLoad.push(rssMb(pid));
+  }
   return {
     idleRssMb,
     startRssMb: samples[0] ?? rssMb(pid),
@@ -205,7 +222,17 @@ async function sustained(webhook: RunningServer, ca: string, idleRssMb: number) 
     samples,
     requests: results.reduce((a, r) => a + r.requests, 0),
     errors: results.reduce((a, r) => a + r.errors, 0),
+    idleSeconds,
+    afterLoadRssMb: afterLoad.at(-1) ?? rssMb(pid),
+    afterLoadSamples: afterLoad,
   };
+}
+
+function describeMemory(name: string, m: Memory): string {
+  return (
+    `${name.padEnd(9)} idle ${m.idleRssMb}; under load ${m.startRssMb} after 1 s, ${m.endRssMb} after ${memorySeconds} s, max ${m.maxRssMb}` +
+    ` (${m.requests} requests, ${m.errors} errors); ${m.afterLoadRssMb} after ${m.idleSeconds} s idle`
+  );
 }
 
 async function startupTimes(argsFor: string[]) {

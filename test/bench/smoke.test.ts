@@ -40,6 +40,12 @@ test('the benchmark runs end to end and writes its report', async () => {
   for (const ratio of large.cpuRatioByPair) expect(ratio).toBeGreaterThan(0);
   expect(report.coldHandler.map((c: any) => c.scenario)).toEqual(['gitjob Job', 'cleanup CronJob', 'fleet-controller Deployment']);
   for (const c of report.coldHandler) for (const us of [c.loopUs, c.coldUs, c.coldP90Us]) expect(us).toBeGreaterThan(0);
-  expect(report.memory.errors).toBe(0);
+  // Memory side by side: both servers under the same sustained load, then watched idle.
+  for (const m of [report.memory, report.baselineMemory]) {
+    expect(m.errors).toBe(0);
+    expect(m.requests).toBeGreaterThan(0);
+    expect(m.afterLoadSamples).toHaveLength(m.idleSeconds);
+    for (const mb of [m.idleRssMb, m.maxRssMb, m.afterLoadRssMb]) expect(mb).toBeGreaterThan(0);
+  }
   expect(report.startup.medianMs).toBeGreaterThan(0);
 }, 180_000);
