@@ -3,7 +3,7 @@
  * parses the same JSON, side by side in one run. Options: --seconds N (per load run, default 2),
  * --processes N (webhook and baseline processes each, default 3), --rounds N (alternating
  * webhook/baseline runs per comparison, rounded up to a multiple of --processes, default 6),
- * --memory-seconds N (sustained run, default 60), --idle-seconds N (watched after it, default 30),
+ * --memory-seconds N (sustained run, default 60), --idle-seconds N (watched after it, default 60),
  * --smoke (a few hundred requests, for CI).
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -33,7 +33,7 @@ const processes = Math.max(1, numberArg('processes', smoke ? 1 : 3));
 const rounds = Math.ceil((smoke ? 1 : numberArg('rounds', 6)) / processes) * processes;
 const memorySeconds = smoke ? 2 : numberArg('memory-seconds', 60);
 /** After the sustained load: how much memory each server gives back, idle, within this time. */
-const idleSeconds = smoke ? 2 : numberArg('idle-seconds', 30);
+const idleSeconds = smoke ? 2 : numberArg('idle-seconds', 60);
 const loadOpts = smoke ? { amount: 200 } : { seconds };
 /** Load before measuring: 200 requests left the first one-connection rows still paying for JIT compilation. */
 const warmUpLoad = smoke ? { amount: 200 } : { seconds: 1 };

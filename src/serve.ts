@@ -8,7 +8,7 @@ import type { Metrics } from './observability/metrics.js';
 import type { WorkloadIndex } from './collisions/detect.js';
 import { createHealthServer, type ReadinessCheck } from './server/health-server.js';
 import { CertificateReloader, loadTlsMaterial } from './server/tls.js';
-import { nudgeMemoryReducer } from './runtime/memory-reducer.js';
+import { nudgeMemoryReducerWhenIdle } from './runtime/memory-reducer.js';
 import type { Mode, NamespaceModeSource, TolerationSource } from './sources/types.js';
 
 export const CHANGE_ANNOTATION = 'fleet-webhook.io/mutated';
@@ -115,7 +115,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
     health.listen(config.healthPort, config.host, () => resolve());
   });
   reloader.start(config.certReloadIntervalMs);
-  const memoryReducer = nudgeMemoryReducer();
+  const memoryReducer = nudgeMemoryReducerWhenIdle(() => server.requestsReceived());
   const port = (server.app.server.address() as AddressInfo).port;
   const healthPort = (health.address() as AddressInfo).port;
 

@@ -1,28 +1,47 @@
 import { Script } from 'node:vm';
 
 /**
- * Keeps V8's memory reducer able to give memory back after a burst of admissions.
+ * Lets V8's memory reducer give memory back once the webhook has gone idle after a burst.
  *
- * The webhook is idle most of the time, between bursts of Jobs being created. After a burst, V8's
- * memory reducer is meant to notice the low allocation rate, run a memory-reducing GC and so free
- * the heap pages it keeps pooled for reuse. From V8 13.1 (Node 24 and later) it never sees a low
- * rate in a process that makes no cppgc allocations: the C++ heap's allocation throughput is then
- * exactly 0, which V8 counts as the highest rate (V8 issue 570738027, nodejs/node#66564). The pool
- * stays resident: 150-290 MB after load on Node 24, where Node 20 returns to ~80 MB.
+ * The webhook is idle most of the time, between bursts of Jobs being created. V8 keeps the heap
+ * pages a collection frees in a pool, committed, and only a memory-reducing collection, started by
+ * its memory reducer when it sees a low allocation rate, releases them. From V8 13.1 (Node 24 and
+ * later) the reducer never sees a low rate in a process that makes no cppgc allocations: the C++
+ * heap's allocation throughput is then exactly 0, which V8 counts as the highest rate (V8 issue
+ * 570738027, nodejs/node#66564). The pool stays resident: 170-290 MB after load on Node 24.
  *
- * Compiling a `vm.Script` is Node's one cppgc allocation. One every 30 s keeps that throughput
- * above 0 (it decays to exactly 0 about 100 s after the last one), so the reducer frees the pool
- * 10-25 s after load stops. Costs nothing measurable; does nothing on runtimes without the bug.
+ * Compiling a `vm.Script` is Node's one cppgc allocation, and one makes that throughput positive for
+ * about 100 s. It is done only after `idleMs` without an admission request: V8 13's reducer reacts to
+ * one quiet 8 s tick, and letting it shrink the heap in every short pause of a burst cost 10-25% more
+ * CPU per admission at 16 and 64 connections, to grow the heap again. Does nothing measurable on
+ * runtimes without the bug.
  */
-export const NUDGE_INTERVAL_MS = 30_000;
+export interface IdleNudgeOptions {
+  /** Quiet time (no admission request) before the reducer is let loose. */
+  idleMs?: number;
+  /** How often the request count is looked at. */
+  checkMs?: number;
+  allocate?: () => void;
+}
 
 export interface MemoryReducerNudge {
   stop(): void;
 }
 
-export function nudgeMemoryReducer(intervalMs = NUDGE_INTERVAL_MS, allocate: () => void = compileEmptyScript): MemoryReducerNudge {
-  allocate();
-  const timer = setInterval(allocate, intervalMs);
+export function nudgeMemoryReducerWhenIdle(requestsReceived: () => number, options: IdleNudgeOptions = {}): MemoryReducerNudge {
+  const { idleMs = 30_000, checkMs = 10_000, allocate = compileEmptyScript } = options;
+  let seen = requestsReceived();
+  let quietSince = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const received = requestsReceived();
+    if (received !== seen) {
+      seen = received;
+      quietSince = now;
+    } else if (now - quietSince >= idleMs) {
+      allocate();
+    }
+  }, checkMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }

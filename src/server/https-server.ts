@@ -55,12 +55,15 @@ export interface AdmissionServer {
   /** Swap certificate and key for new TLS connections; existing connections keep theirs. */
   setTls(material: TlsMaterial): void;
   inFlight(): number;
+  /** Requests received since start, refused ones included. */
+  requestsReceived(): number;
 }
 
 export function createAdmissionServer(opts: AdmissionServerOptions): AdmissionServer {
   const { handler, log, observer } = opts;
   const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   let inFlight = 0;
+  let received = 0;
   const requestDone = () => {
     inFlight -= 1;
   };
@@ -81,6 +84,7 @@ export function createAdmissionServer(opts: AdmissionServerOptions): AdmissionSe
         },
         (req, res) => {
           (req as TimedRequest).arrivedAt = performance.now();
+          received += 1;
           if (inFlight >= opts.maxInFlight) {
             observer?.refused(503, 'overloaded');
             res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1' });
@@ -182,6 +186,7 @@ export function createAdmissionServer(opts: AdmissionServerOptions): AdmissionSe
       app.server.setSecureContext(secureContextOptions(material));
     },
     inFlight: () => inFlight,
+    requestsReceived: () => received,
   };
 }
 

@@ -121,6 +121,8 @@ test('with other requests in flight, reviews are answered in a batch: each gets 
     const last = await held.done;
     expect(last.status).toBe(200);
     expect(JSON.parse(last.body).response.uid).toBe('held');
+    // What the memory reducer's nudge watches: every request, the 500 included.
+    expect(server.requestsReceived()).toBe(6);
   } finally {
     await server.app.close();
   }
