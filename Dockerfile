@@ -27,8 +27,9 @@ EXPOSE 8443 8080
 # A 4 MB young-generation semi-space (default 16 MB) keeps resident memory under load near 80 MB
 # instead of 100+ on Node 20 (the live heap is ~17 MB), for more frequent scavenges: an 8 MB one
 # measured 0.15-0.3 us less CPU per admission, a 16 MB one 0.2-0.56 us. On Node 24 it still keeps
-# resident memory below V8's defaults (~120-190 MB against ~215 MB under sustained load), but the
-# process does not hand freed memory back: see docs/performance.md and the Deployment's limit.
+# resident memory below V8's defaults (~120-190 MB against ~215 MB under sustained load); the heap
+# pages V8 pools under load go back when load stops (src/runtime/memory-reducer.ts explains why that
+# needs help on Node 24), and the Deployment's limit covers the peak: see docs/performance.md.
 # Single-threaded GC: with a heap this small, V8's parallel and concurrent GC helper threads cost
 # more CPU than they save (measured 1-2.5 us less CPU per admission without them, 10-20% less with
 # 1 MB objects), and on a CPU-limited pod their wakeups spend the same quota as requests do.
