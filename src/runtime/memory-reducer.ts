@@ -12,7 +12,7 @@ import { Script } from 'node:vm';
  *
  * Compiling a `vm.Script` is Node's one cppgc allocation, and one makes that throughput positive for
  * about 100 s. It is done only after `idleMs` without an admission request: V8 13's reducer reacts to
- * one quiet 8 s tick, and letting it shrink the heap in every short pause of a burst cost 10-25% more
+ * one quiet 8 s tick, and letting it shrink the heap in every short pause of a burst cost 8-25% more
  * CPU per admission at 16 and 64 connections, to grow the heap again. Does nothing measurable on
  * runtimes without the bug.
  */
