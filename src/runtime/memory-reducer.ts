@@ -11,15 +11,18 @@ import { Script } from 'node:vm';
  * 570738027, nodejs/node#66564). The pool stays resident: 170-290 MB after load on Node 24.
  *
  * Compiling a `vm.Script` is Node's one cppgc allocation, and one makes that throughput positive for
- * about 100 s. It is done only after `idleMs` without an admission request: V8 13's reducer reacts to
- * one quiet 8 s tick, and letting it shrink the heap in every short pause of a burst cost 8-25% more
- * CPU per admission at 16 and 64 connections, to grow the heap again. Does nothing measurable on
- * runtimes without the bug.
+ * about 100 s. It is done only once the last `idleMs` saw at most `quietRequests` admission requests
+ * (one a second by default, so a trickle of CronJob runs still counts as quiet): V8 13's reducer
+ * reacts to one quiet 8 s tick, and letting it shrink the heap in every short pause of a burst cost
+ * 8-25% more CPU per admission at 16 and 64 connections, to grow the heap again. Does nothing
+ * measurable on runtimes without the bug.
  */
 export interface IdleNudgeOptions {
-  /** Quiet time (no admission request) before the reducer is let loose. */
+  /** The window looked at. */
   idleMs?: number;
-  /** How often the request count is looked at. */
+  /** At most this many requests in the window count as quiet. */
+  quietRequests?: number;
+  /** How often the request count is sampled. */
   checkMs?: number;
   allocate?: () => void;
 }
@@ -30,17 +33,14 @@ export interface MemoryReducerNudge {
 
 export function nudgeMemoryReducerWhenIdle(requestsReceived: () => number, options: IdleNudgeOptions = {}): MemoryReducerNudge {
   const { idleMs = 30_000, checkMs = 10_000, allocate = compileEmptyScript } = options;
-  let seen = requestsReceived();
-  let quietSince = performance.now();
+  const quietRequests = options.quietRequests ?? Math.floor(idleMs / 1000);
+  const windowChecks = Math.max(1, Math.ceil(idleMs / checkMs));
+  // Counts sampled at the last windowChecks + 1 checks, oldest first.
+  const counts = [requestsReceived()];
   const timer = setInterval(() => {
-    const now = performance.now();
-    const received = requestsReceived();
-    if (received !== seen) {
-      seen = received;
-      quietSince = now;
-    } else if (now - quietSince >= idleMs) {
-      allocate();
-    }
+    counts.push(requestsReceived());
+    if (counts.length > windowChecks + 1) counts.shift();
+    if (counts.length === windowChecks + 1 && counts[windowChecks] - counts[0] <= quietRequests) allocate();
   }, checkMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
