@@ -122,8 +122,8 @@ describe('rendered kustomizations', () => {
     expect(pod.topologySpreadConstraints.map((t: any) => t.topologyKey)).toContain('kubernetes.io/hostname');
     expect(find(defaults, 'PriorityClass', pod.priorityClassName).value).toBeGreaterThan(0);
     expect(c.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
-    // The image's Node 24 process reached ~290 MB after bursts of 1 MB objects and keeps it
-    // (docs/performance.md): the limit leaves room above that, or the pod is OOM-killed.
+    // The image's Node 24 process reached ~290 MB in bursts of 1 MB objects (docs/performance.md):
+    // the limit leaves room above that peak, or the pod is OOM-killed.
     expect(mebibytes(c.resources.limits.memory)).toBeGreaterThanOrEqual(400);
     expect(mebibytes(c.resources.requests.memory)).toBeGreaterThanOrEqual(128);
     expect(mebibytes(c.resources.requests.memory)).toBeLessThan(mebibytes(c.resources.limits.memory));
