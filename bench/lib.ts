@@ -13,20 +13,6 @@ export function serverNodeFlags(): string[] {
   return entrypoint ? (JSON.parse(entrypoint) as string[]).filter((a) => a.startsWith('--')) : [];
 }
 export const BASELINE = fileURLToPath(new URL('./baseline.js', import.meta.url));
-
-/**
- * The load generator runs in this process, on the same two cores as the server it measures. Left to
- * itself, its garbage collection fell inside some servers' runs and not others', and V8's GC helper
- * threads ran on the server's core: two identical baseline processes measured 0.96-1.12x each other
- * depending on their place in the round, and the webhook 1.11-1.26x the baseline at one connection.
- * With a full collection before every run and its GC kept on its own thread, the same comparisons
- * measured 1.01-1.03x and 1.13-1.15x (docs/performance.md). `npm run bench` passes these flags.
- */
-export const LOAD_GENERATOR_FLAGS = ['--expose-gc', '--single-threaded-gc'];
-export function loadGeneratorIsolated(): boolean {
-  return LOAD_GENERATOR_FLAGS.every((flag) => process.execArgv.includes(flag));
-}
-const collectGarbage = (globalThis as { gc?: () => void }).gc;
 const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
 
 export interface RunningServer {
@@ -111,7 +97,6 @@ export interface RawLoad {
 
 /** Keep-alive HTTP/1.1 load over TLS with `connections` parallel connections, as the API server calls. */
 export async function loadRaw(server: RunningServer, ca: string, body: string, connections: number, opts: { seconds?: number; amount?: number }): Promise<RawLoad> {
-  collectGarbage?.();
   const latencies: number[] = [];
   const cpuBefore = cpuMs(server.child.pid as number);
   const instance = autocannon({

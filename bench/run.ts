@@ -2,7 +2,7 @@
  * npm run bench: the webhook (standalone, over TLS) against a baseline fastify HTTPS server that only
  * parses the same JSON, side by side in one run. Options: --seconds N (per load run, default 2),
  * --processes N (webhook and baseline processes each, default 3), --rounds N (alternating
- * webhook/baseline runs per comparison, the first of each round alternating too, rounded up to a multiple of --processes, default 6),
+ * webhook/baseline runs per comparison, rounded up to a multiple of --processes, default 6),
  * --memory-seconds N (sustained run, default 60), --idle-seconds N (watched after it, default 60),
  * --smoke (a few hundred requests, for CI).
  */
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCa, generateServing } from '../src/certs/generate.js';
 import { LOCALHOST_HOSTS } from '../src/certs/files.js';
-import { BASELINE, CLI, load, LOAD_GENERATOR_FLAGS, loadGeneratorIsolated, loadRaw, machine, percentile, round, rssMb, startServer, summarize, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
+import { BASELINE, CLI, load, loadRaw, machine, percentile, round, rssMb, startServer, summarize, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC, reviewOfSize } from './objects.js';
 import { collisionScaling } from './collisions.js';
 import { describeHandlerCost, handlerCost } from './cold.js';
@@ -65,8 +65,6 @@ async function main() {
   ];
   const env = machine();
   console.log(`fleet-webhook benchmark on ${env.cpu} (${env.cores} cores, ${env.memoryGiB} GiB), Node ${env.node}, Linux ${env.kernel}`);
-  const loadGenerator = { flags: LOAD_GENERATOR_FLAGS, isolated: loadGeneratorIsolated() };
-  if (!loadGenerator.isolated) console.log(`warning: run through \`npm run bench\` (node ${LOAD_GENERATOR_FLAGS.join(' ')}): without them the load generator's GC lands in some runs and not others`);
   console.log(
     smoke
       ? 'smoke run: 200 requests per load, no thresholds\n'
@@ -129,7 +127,7 @@ async function main() {
   console.log('\nresident memory (MB): idle at start; under load after 1 s, at the end and highest; then idle again');
   for (const [name, m] of [['webhook', memory], ['baseline', baselineMemory]] as const) console.log(`  ${describeMemory(name, m)}`);
   console.log(`start to ready (standalone, certificates present): median ${startup.medianMs} ms of ${startup.runs.length} runs`);
-  const report = { date: new Date().toISOString(), machine: env, loadGenerator, smoke, secondsPerRun: smoke ? null : seconds, processes, rounds, warmUp, rows, collisions, coldHandler, memory, baselineMemory, startup };
+  const report = { date: new Date().toISOString(), machine: env, smoke, secondsPerRun: smoke ? null : seconds, processes, rounds, warmUp, rows, collisions, coldHandler, memory, baselineMemory, startup };
   await mkdir(RESULTS, { recursive: true });
   const file = join(RESULTS, `${smoke ? 'smoke' : 'bench'}-${report.date.replace(/[:.]/g, '-')}.json`);
   await writeFile(file, JSON.stringify(report, null, 2));
@@ -147,11 +145,8 @@ async function compare(scenario: string, connections: number, body: string, webh
   const byPair = webhooks.map(() => ({ w: [] as RawLoad[], b: [] as RawLoad[] }));
   for (let i = 0; i < rounds; i++) {
     const pair = i % webhooks.length;
-    // Which server runs first alternates, so that neither always runs right after the other.
-    const baselineFirst = i % 2 === 1;
-    if (baselineFirst) byPair[pair].b.push(await loadRaw(baselines[pair], ca, body, connections, loadOpts));
     byPair[pair].w.push(await loadRaw(webhooks[pair], ca, body, connections, loadOpts));
-    if (!baselineFirst) byPair[pair].b.push(await loadRaw(baselines[pair], ca, body, connections, loadOpts));
+    byPair[pair].b.push(await loadRaw(baselines[pair], ca, body, connections, loadOpts));
   }
   // Every round, pair by pair: runs.w[i] and runs.b[i] are still one round's webhook and baseline run.
   const runs = { w: byPair.flatMap((p) => p.w), b: byPair.flatMap((p) => p.b) };
