@@ -8,8 +8,8 @@ export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
 const DOCKERFILE = fileURLToPath(new URL('../../Dockerfile', import.meta.url));
 
 /** The Node.js flags the image runs the server with (from the Dockerfile's ENTRYPOINT), so the benchmark measures the same. */
-export function serverNodeFlags(): string[] {
-  const entrypoint = readFileSync(DOCKERFILE, 'utf8').match(/^ENTRYPOINT (\[.*\])$/m)?.[1];
+export function serverNodeFlags(dockerfile = DOCKERFILE): string[] {
+  const entrypoint = readFileSync(dockerfile, 'utf8').match(/^ENTRYPOINT (\[.*\])$/m)?.[1];
   return entrypoint ? (JSON.parse(entrypoint) as string[]).filter((a) => a.startsWith('--')) : [];
 }
 export const BASELINE = fileURLToPath(new URL('./baseline.js', import.meta.url));
@@ -32,9 +32,8 @@ process.once('exit', () => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 /** Starts a server process and waits for its `listening` JSON line. */
-export function startServer(name: string, script: string, args: string[]): Promise<RunningServer> {
+export function startServer(name: string, script: string, args: string[], flags = script === CLI ? serverNodeFlags() : []): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const flags = script === CLI ? serverNodeFlags() : [];
     const child = spawn(process.execPath, [...flags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     runningChildren.add(child);
     child.once('exit', () => runningChildren.delete(child));

@@ -1,0 +1,162 @@
+/**
+ * npm run bench:ab -- [options] COPY COPY...: server CPU per admission of several builds of the
+ * server, side by side, with every copy taking every slot of a round in turn.
+ *
+ * A COPY is a directory holding a built server (`dist/src/cli/main.js`, as `npm run build` leaves
+ * it; `.` is this checkout) or `baseline` (the benchmark's minimal fastify server). A copy runs with
+ * the Node flags of its own Dockerfile's ENTRYPOINT, or this checkout's when it has none.
+ *
+ * Why rotated: when several copies take turns in a fixed order, where a copy runs in the round
+ * changes its cost by several percent on this machine (docs/performance.md, the section on slots),
+ * enough to hide or invent the differences worth measuring. Here round r runs the copies in their
+ * order shifted by r, on process r mod --processes of each copy.
+ *
+ * Options: --connections N (default 1), --body NAME (a realistic review: "gitjob Job", "cleanup
+ * CronJob", "fleet-controller Deployment"; default the Job), --processes N (per copy, default 3),
+ * --rounds N (default 12), --seconds N (per run, default 2), --smoke (200 requests per run, one
+ * process, two rounds, for CI). Writes bench/results/ab-<date>.json.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { generateCa, generateServing } from '../src/certs/generate.js';
+import { LOCALHOST_HOSTS } from '../src/certs/files.js';
+import { BASELINE, load, loadRaw, machine, round, serverNodeFlags, startServer, summarize, type RawLoad, type RunningServer } from './lib.js';
+import { REALISTIC } from './objects.js';
+
+const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+
+export interface AbOptions {
+  copies: string[];
+  connections: number;
+  body: string;
+  processes: number;
+  rounds: number;
+  load: { seconds: number } | { amount: number };
+  warmUp: { seconds: number } | { amount: number };
+}
+
+export interface AbCopyResult {
+  copy: string;
+  cpuPerRequestUs: number;
+  rps: number;
+  p99: number;
+  requests: number;
+  errors: number;
+  /** CPU per request over this copy's and the first copy's, from all rounds pooled. */
+  cpuRatioToFirst: number | null;
+  /** The slot (0 = first) this copy ran in, round by round. */
+  slots: number[];
+}
+
+export function parseAbArgs(argv: string[]): AbOptions {
+  const smoke = argv.includes('--smoke');
+  const copies: string[] = [];
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--smoke') continue;
+    if (a.startsWith('--')) values.set(a.slice(2), argv[++i] ?? '');
+    else copies.push(a);
+  }
+  const num = (name: string, def: number) => {
+    const v = values.get(name);
+    const n = v === undefined ? def : Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, not ${v}`);
+    return n;
+  };
+  const body = values.get('body') ?? 'gitjob Job';
+  if (!(body in REALISTIC)) throw new Error(`--body must be one of ${Object.keys(REALISTIC).join(', ')}`);
+  if (copies.length < 2) throw new Error('give at least two copies to compare (directories with a built server, or "baseline")');
+  for (const c of copies) {
+    if (c !== 'baseline' && !existsSync(cliOf(c))) throw new Error(`${c}: no built server at ${cliOf(c)} (run npm run build there)`);
+  }
+  return {
+    copies,
+    connections: num('connections', 1),
+    body,
+    processes: smoke ? 1 : num('processes', 3),
+    rounds: smoke ? 2 : num('rounds', 12),
+    load: smoke ? { amount: 200 } : { seconds: num('seconds', 2) },
+    warmUp: smoke ? { amount: 200 } : { seconds: 1 },
+  };
+}
+
+function cliOf(copy: string): string {
+  return join(resolve(copy), 'dist', 'src', 'cli', 'main.js');
+}
+
+export async function runAb(opts: AbOptions): Promise<AbCopyResult[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-ab-'));
+  const ca = await generateCa('bench-ab-ca');
+  const serving = await generateServing(ca, LOCALHOST_HOSTS);
+  const certFile = join(dir, 'tls.crt');
+  const keyFile = join(dir, 'tls.key');
+  await writeFile(certFile, serving.cert);
+  await writeFile(keyFile, serving.key);
+
+  const processes: RunningServer[][] = [];
+  try {
+    for (const [i, copy] of opts.copies.entries()) {
+      const started: RunningServer[] = [];
+      processes.push(started);
+      for (let p = 0; p < opts.processes; p++) started.push(await startCopy(`${i}:${copy}#${p}`, copy, certFile, keyFile));
+    }
+    // Every process warmed up on every kind, as a running webhook's compiled code has seen them all.
+    const bodies = Object.values(REALISTIC).map((make) => make());
+    for (const body of bodies) for (const started of processes) for (const server of started) await load(server, ca.cert, body, 16, opts.warmUp);
+    const body = REALISTIC[opts.body]();
+    for (const started of processes) for (const server of started) await load(server, ca.cert, body, opts.connections, opts.warmUp);
+
+    const runs: RawLoad[][] = opts.copies.map(() => []);
+    const slots: number[][] = opts.copies.map(() => []);
+    for (let r = 0; r < opts.rounds; r++) {
+      for (let s = 0; s < opts.copies.length; s++) {
+        const c = (s + r) % opts.copies.length;
+        slots[c].push(s);
+        runs[c].push(await loadRaw(processes[c][r % opts.processes], ca.cert, body, opts.connections, opts.load));
+      }
+    }
+    const first = summarize(runs[0]).cpuPerRequestUs;
+    return opts.copies.map((copy, c) => {
+      const s = summarize(runs[c]);
+      return { copy, cpuPerRequestUs: s.cpuPerRequestUs, rps: s.rps, p99: s.p99, requests: s.requests, errors: s.errors, cpuRatioToFirst: first > 0 ? round(s.cpuPerRequestUs / first, 3) : null, slots: slots[c] };
+    });
+  } finally {
+    for (const started of processes) for (const server of started) await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function startCopy(name: string, copy: string, certFile: string, keyFile: string): Promise<RunningServer> {
+  if (copy === 'baseline') return startServer(name, BASELINE, [certFile, keyFile]);
+  const dockerfile = join(resolve(copy), 'Dockerfile');
+  const flags = existsSync(dockerfile) ? serverNodeFlags(dockerfile) : serverNodeFlags();
+  const args = ['serve', '--standalone', '--port', '0', '--health-port', '0', '--host', '127.0.0.1', '--tls-cert', certFile, '--tls-key', keyFile];
+  return startServer(name, cliOf(copy), args, flags);
+}
+
+async function main() {
+  const opts = parseAbArgs(process.argv.slice(2));
+  const env = machine();
+  console.log(`fleet-webhook A/B on ${env.cpu} (${env.cores} cores, ${env.memoryGiB} GiB), Node ${env.node}, Linux ${env.kernel}`);
+  console.log(`${opts.body}, ${opts.connections} connection(s), ${opts.processes} process(es) per copy, ${opts.rounds} rounds, the copies' order rotated every round\n`);
+  const results = await runAb(opts);
+  for (const r of results) {
+    console.log(`${r.copy.padEnd(30)} ${String(r.cpuPerRequestUs).padStart(7)} µs CPU/req  ${String(r.rps).padStart(6)} req/s  p99 ${r.p99} ms  errors ${r.errors}  × first ${r.cpuRatioToFirst ?? '-'}`);
+  }
+  const report = { date: new Date().toISOString(), machine: env, ...opts, results };
+  await mkdir(RESULTS, { recursive: true });
+  const file = join(RESULTS, `ab-${report.date.replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, JSON.stringify(report, null, 2));
+  console.log(`\nwrote ${file}`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}
