@@ -27,6 +27,7 @@ import { BASELINE, load, loadRaw, machine, round, serverNodeFlags, startServer, 
 import { REALISTIC } from './objects.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+const OPTIONS = ['connections', 'body', 'processes', 'rounds', 'seconds'];
 
 export interface AbOptions {
   copies: string[];
@@ -58,13 +59,17 @@ export function parseAbArgs(argv: string[]): AbOptions {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--smoke') continue;
-    if (a.startsWith('--')) values.set(a.slice(2), argv[++i] ?? '');
-    else copies.push(a);
+    if (!a.startsWith('--')) {
+      copies.push(a);
+      continue;
+    }
+    if (!OPTIONS.includes(a.slice(2))) throw new Error(`unknown option ${a} (options: ${OPTIONS.map((o) => '--' + o).join(', ')}, --smoke)`);
+    values.set(a.slice(2), argv[++i] ?? '');
   }
-  const num = (name: string, def: number) => {
+  const num = (name: string, def: number, integer = true) => {
     const v = values.get(name);
     const n = v === undefined ? def : Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, not ${v}`);
+    if (!(n > 0) || (integer && !Number.isInteger(n))) throw new Error(`--${name} must be a positive ${integer ? 'whole ' : ''}number, not ${v}`);
     return n;
   };
   const body = values.get('body') ?? 'gitjob Job';
@@ -79,7 +84,7 @@ export function parseAbArgs(argv: string[]): AbOptions {
     body,
     processes: smoke ? 1 : num('processes', 3),
     rounds: smoke ? 2 : num('rounds', 12),
-    load: smoke ? { amount: 200 } : { seconds: num('seconds', 2) },
+    load: smoke ? { amount: 200 } : { seconds: num('seconds', 2, false) },
     warmUp: smoke ? { amount: 200 } : { seconds: 1 },
   };
 }

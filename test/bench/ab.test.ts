@@ -14,7 +14,10 @@ describe('bench:ab', () => {
     expect(() => parseAbArgs(['baseline'])).toThrow(/at least two copies/);
     expect(() => parseAbArgs(['baseline', '/nonexistent/copy'])).toThrow(/no built server/);
     expect(() => parseAbArgs(['--body', 'Pod', 'baseline', 'baseline'])).toThrow(/--body must be one of/);
-    expect(() => parseAbArgs(['--rounds', 'x', 'baseline', 'baseline'])).toThrow(/--rounds must be a positive number/);
+    expect(() => parseAbArgs(['--rounds', 'x', 'baseline', 'baseline'])).toThrow(/--rounds must be a positive whole number/);
+    expect(() => parseAbArgs(['--rounds', '2.5', 'baseline', 'baseline'])).toThrow(/--rounds must be a positive whole number/);
+    expect(() => parseAbArgs(['--procs', '4', 'baseline', 'baseline'])).toThrow(/unknown option --procs/);
+    expect(parseAbArgs(['--seconds', '0.5', 'baseline', 'baseline']).load).toEqual({ seconds: 0.5 });
     const opts = parseAbArgs(['--connections', '16', '--rounds', '6', 'baseline', CHECKOUT]);
     expect(opts).toMatchObject({ copies: ['baseline', CHECKOUT], connections: 16, rounds: 6, processes: 3, load: { seconds: 2 } });
   });
