@@ -46,7 +46,7 @@ export interface AbCopyResult {
   p99: number;
   requests: number;
   errors: number;
-  /** CPU per request over this copy's and the first copy's, from all rounds pooled. */
+  /** This copy's CPU per request divided by the first copy's, all rounds pooled. */
   cpuRatioToFirst: number | null;
   /** The slot (0 = first) this copy ran in, round by round. */
   slots: number[];
