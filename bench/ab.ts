@@ -17,13 +17,10 @@
  * process, two rounds, for CI). Writes bench/results/ab-<date>.json.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { generateCa, generateServing } from '../src/certs/generate.js';
-import { LOCALHOST_HOSTS } from '../src/certs/files.js';
-import { BASELINE, load, loadRaw, machine, round, serverNodeFlags, startServer, summarize, type RawLoad, type RunningServer } from './lib.js';
+import { BASELINE, benchTls, load, loadRaw, machine, round, serverNodeFlags, standaloneServeArgs, startServer, summarize, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC } from './objects.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
@@ -94,13 +91,7 @@ function cliOf(copy: string): string {
 }
 
 export async function runAb(opts: AbOptions): Promise<AbCopyResult[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'bench-ab-'));
-  const ca = await generateCa('bench-ab-ca');
-  const serving = await generateServing(ca, LOCALHOST_HOSTS);
-  const certFile = join(dir, 'tls.crt');
-  const keyFile = join(dir, 'tls.key');
-  await writeFile(certFile, serving.cert);
-  await writeFile(keyFile, serving.key);
+  const { dir, caCert, certFile, keyFile } = await benchTls('bench-ab');
 
   const processes: RunningServer[][] = [];
   try {
@@ -111,9 +102,9 @@ export async function runAb(opts: AbOptions): Promise<AbCopyResult[]> {
     }
     // Every process warmed up on every kind, as a running webhook's compiled code has seen them all.
     const bodies = Object.values(REALISTIC).map((make) => make());
-    for (const body of bodies) for (const started of processes) for (const server of started) await load(server, ca.cert, body, 16, opts.warmUp);
+    for (const body of bodies) for (const started of processes) for (const server of started) await load(server, caCert, body, 16, opts.warmUp);
     const body = REALISTIC[opts.body]();
-    for (const started of processes) for (const server of started) await load(server, ca.cert, body, opts.connections, opts.warmUp);
+    for (const started of processes) for (const server of started) await load(server, caCert, body, opts.connections, opts.warmUp);
 
     const runs: RawLoad[][] = opts.copies.map(() => []);
     const slots: number[][] = opts.copies.map(() => []);
@@ -121,7 +112,7 @@ export async function runAb(opts: AbOptions): Promise<AbCopyResult[]> {
       for (let s = 0; s < opts.copies.length; s++) {
         const c = (s + r) % opts.copies.length;
         slots[c].push(s);
-        runs[c].push(await loadRaw(processes[c][r % opts.processes], ca.cert, body, opts.connections, opts.load));
+        runs[c].push(await loadRaw(processes[c][r % opts.processes], caCert, body, opts.connections, opts.load));
       }
     }
     const first = summarize(runs[0]).cpuPerRequestUs;
@@ -139,8 +130,7 @@ function startCopy(name: string, copy: string, certFile: string, keyFile: string
   if (copy === 'baseline') return startServer(name, BASELINE, [certFile, keyFile]);
   const dockerfile = join(resolve(copy), 'Dockerfile');
   const flags = existsSync(dockerfile) ? serverNodeFlags(dockerfile) : serverNodeFlags();
-  const args = ['serve', '--standalone', '--port', '0', '--health-port', '0', '--host', '127.0.0.1', '--tls-cert', certFile, '--tls-key', keyFile];
-  return startServer(name, cliOf(copy), args, flags);
+  return startServer(name, cliOf(copy), standaloneServeArgs(certFile, keyFile), flags);
 }
 
 async function main() {

@@ -1,8 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus, totalmem, release } from 'node:os';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cpus, totalmem, release, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { generateCa, generateServing } from '../src/certs/generate.js';
+import { LOCALHOST_HOSTS } from '../src/certs/files.js';
 
 export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const DOCKERFILE = fileURLToPath(new URL('../../Dockerfile', import.meta.url));
@@ -30,6 +34,23 @@ process.once('exit', () => {
   for (const child of runningChildren) child.kill('SIGKILL');
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
+/** A new CA and a localhost serving certificate, written to a new temporary directory. */
+export async function benchTls(prefix: string): Promise<{ dir: string; caCert: string; certFile: string; keyFile: string }> {
+  const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+  const ca = await generateCa(`${prefix}-ca`);
+  const serving = await generateServing(ca, LOCALHOST_HOSTS);
+  const certFile = join(dir, 'tls.crt');
+  const keyFile = join(dir, 'tls.key');
+  await writeFile(certFile, serving.cert);
+  await writeFile(keyFile, serving.key);
+  return { dir, caCert: ca.cert, certFile, keyFile };
+}
+
+/** `serve --standalone` on free ports of 127.0.0.1, with the given certificate. */
+export function standaloneServeArgs(certFile: string, keyFile: string): string[] {
+  return ['serve', '--standalone', '--port', '0', '--health-port', '0', '--host', '127.0.0.1', '--tls-cert', certFile, '--tls-key', keyFile];
+}
 
 /** Starts a server process and waits for its `listening` JSON line. */
 export function startServer(name: string, script: string, args: string[], flags = script === CLI ? serverNodeFlags() : []): Promise<RunningServer> {

@@ -6,13 +6,10 @@
  * --memory-seconds N (sustained run, default 60), --idle-seconds N (watched after it, default 60),
  * --smoke (a few hundred requests, for CI).
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateCa, generateServing } from '../src/certs/generate.js';
-import { LOCALHOST_HOSTS } from '../src/certs/files.js';
-import { BASELINE, CLI, load, loadRaw, machine, percentile, round, rssMb, startServer, summarize, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
+import { BASELINE, CLI, benchTls, load, loadRaw, machine, percentile, round, rssMb, standaloneServeArgs, startServer, summarize, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC, reviewOfSize } from './objects.js';
 import { collisionScaling } from './collisions.js';
 import { describeHandlerCost, handlerCost } from './cold.js';
@@ -52,17 +49,8 @@ interface Row {
 }
 
 async function main() {
-  const dir = await mkdtemp(join(tmpdir(), 'bench-'));
-  const ca = await generateCa('bench-ca');
-  const serving = await generateServing(ca, LOCALHOST_HOSTS);
-  const certFile = join(dir, 'tls.crt');
-  const keyFile = join(dir, 'tls.key');
-  await writeFile(certFile, serving.cert);
-  await writeFile(keyFile, serving.key);
-  const webhookArgs = (controllerFile?: string) => [
-    'serve', '--standalone', '--port', '0', '--health-port', '0', '--host', '127.0.0.1', '--tls-cert', certFile, '--tls-key', keyFile,
-    ...(controllerFile ? ['--controller-file', controllerFile] : []),
-  ];
+  const { dir, caCert, certFile, keyFile } = await benchTls('bench');
+  const webhookArgs = (controllerFile?: string) => [...standaloneServeArgs(certFile, keyFile), ...(controllerFile ? ['--controller-file', controllerFile] : [])];
   const env = machine();
   console.log(`fleet-webhook benchmark on ${env.cpu} (${env.cores} cores, ${env.memoryGiB} GiB), Node ${env.node}, Linux ${env.kernel}`);
   console.log(
@@ -84,14 +72,14 @@ async function main() {
   const baselineIdleRss = rssMb(baseline.child.pid as number);
   let warmUp: WarmUp | undefined;
   try {
-    warmUp = await warmUpOnEveryKind([...webhooks, ...baselines], ca.cert);
+    warmUp = await warmUpOnEveryKind([...webhooks, ...baselines], caCert);
     const concurrencies = smoke ? [1, 16] : [1, 16, 64];
     for (const [name, make] of Object.entries(REALISTIC)) {
       const body = make();
-      for (const c of concurrencies) rows.push(await compare(`${name} (${(body.length / 1024).toFixed(1)} KB)`, c, body, webhooks, baselines, ca.cert));
+      for (const c of concurrencies) rows.push(await compare(`${name} (${(body.length / 1024).toFixed(1)} KB)`, c, body, webhooks, baselines, caCert));
     }
     const sizes = smoke ? [1024, 100 * 1024] : [1024, 10 * 1024, 100 * 1024, 1024 * 1024];
-    for (const size of sizes) rows.push(await compare(`object size ${size >= 1048576 ? '1 MB' : `${size / 1024} KB`}`, 4, reviewOfSize(size), webhooks, baselines, ca.cert));
+    for (const size of sizes) rows.push(await compare(`object size ${size >= 1048576 ? '1 MB' : `${size / 1024} KB`}`, 4, reviewOfSize(size), webhooks, baselines, caCert));
   } finally {
     for (const server of [...baselines.slice(1), ...webhooks.slice(1)]) await server.stop();
   }
@@ -102,7 +90,7 @@ async function main() {
     await writeFile(controllerFile, JSON.stringify(fleetControllerDeployment(tolerations)));
     const server = await startServer(`webhook-${n}`, CLI, webhookArgs(controllerFile));
     try {
-      const result = await load(server, ca.cert, REALISTIC['gitjob Job'](), 16, loadOpts);
+      const result = await load(server, caCert, REALISTIC['gitjob Job'](), 16, loadOpts);
       rows.push({ scenario: `controller tolerations: ${n}`, connections: 16, webhook: result });
     } finally {
       await server.stop();
@@ -113,8 +101,8 @@ async function main() {
   const coldHandler = handlerCost(smoke ? 200 : 3000);
   // Both servers have been through every row above (up to 1 MB objects): one after the other, so
   // that neither shares the CPU with the other's load.
-  const memory = await sustained(webhook, ca.cert, idleRss);
-  const baselineMemory = await sustained(baseline, ca.cert, baselineIdleRss);
+  const memory = await sustained(webhook, caCert, idleRss);
+  const baselineMemory = await sustained(baseline, caCert, baselineIdleRss);
   await baseline.stop();
   const startup = await startupTimes(webhookArgs());
   await webhook.stop();

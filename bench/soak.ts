@@ -4,12 +4,7 @@
  * and an UPDATE the webhook lets through), reporting errors (must be 0) and the server's resident
  * memory over time (must not keep growing). Exit code 1 when either fails.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generateCa, generateServing } from '../src/certs/generate.js';
-import { LOCALHOST_HOSTS } from '../src/certs/files.js';
-import { CLI, load, machine, rssMb, startServer } from './lib.js';
+import { CLI, benchTls, load, machine, rssMb, standaloneServeArgs, startServer } from './lib.js';
 import { REALISTIC } from './objects.js';
 import { admissionReview, shardDeployment } from '../test/support/fixtures.js';
 
@@ -19,12 +14,8 @@ const seconds = arg('seconds', 300);
 const connections = arg('connections', 16);
 
 async function main() {
-  const dir = await mkdtemp(join(tmpdir(), 'soak-'));
-  const ca = await generateCa('soak-ca');
-  const serving = await generateServing(ca, LOCALHOST_HOSTS);
-  await writeFile(join(dir, 'tls.crt'), serving.cert);
-  await writeFile(join(dir, 'tls.key'), serving.key);
-  const server = await startServer('webhook', CLI, ['serve', '--standalone', '--port', '0', '--health-port', '0', '--host', '127.0.0.1', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key')]);
+  const { caCert, certFile, keyFile } = await benchTls('soak');
+  const server = await startServer('webhook', CLI, standaloneServeArgs(certFile, keyFile));
   const pid = server.child.pid as number;
   const env = machine();
   const bodies = [
@@ -39,7 +30,7 @@ async function main() {
   // About 40 samples whatever the length, at most one every 5 s.
   const every = Math.min(5000, Math.max(250, (seconds * 1000) / 40));
   const timer = setInterval(() => samples.push({ t: Math.round((Date.now() - t0) / 100) / 10, rssMb: rssMb(pid) }), every);
-  const results = await Promise.all(bodies.map((b) => load(server, ca.cert, b, perLoad, { seconds })));
+  const results = await Promise.all(bodies.map((b) => load(server, caCert, b, perLoad, { seconds })));
   clearInterval(timer);
   await server.stop();
 
