@@ -17,13 +17,13 @@
  * process, two rounds, for CI). Writes bench/results/ab-<date>.json.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BASELINE, benchTls, load, loadRaw, machine, round, serverNodeFlags, standaloneServeArgs, startServer, summarize, type RawLoad, type RunningServer } from './lib.js';
+import { pathToFileURL } from 'node:url';
+import { BASELINE, benchTls, load, loadRaw, machine, round, serverNodeFlags, standaloneServeArgs, startServer, summarize, writeReport, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC } from './objects.js';
+import { warmUpOnEveryKind } from './warm-up.js';
 
-const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const OPTIONS = ['connections', 'body', 'processes', 'rounds', 'seconds'];
 
 export interface AbOptions {
@@ -100,11 +100,9 @@ export async function runAb(opts: AbOptions): Promise<AbCopyResult[]> {
       processes.push(started);
       for (let p = 0; p < opts.processes; p++) started.push(await startCopy(`${i}:${copy}#${p}`, copy, certFile, keyFile));
     }
-    // Every process warmed up on every kind, as a running webhook's compiled code has seen them all.
-    const bodies = Object.values(REALISTIC).map((make) => make());
-    for (const body of bodies) for (const started of processes) for (const server of started) await load(server, caCert, body, 16, opts.warmUp);
+    await warmUpOnEveryKind(processes.flat(), caCert, opts.warmUp, 1);
     const body = REALISTIC[opts.body]();
-    for (const started of processes) for (const server of started) await load(server, caCert, body, opts.connections, opts.warmUp);
+    for (const server of processes.flat()) await load(server, caCert, body, opts.connections, opts.warmUp);
 
     const runs: RawLoad[][] = opts.copies.map(() => []);
     const slots: number[][] = opts.copies.map(() => []);
@@ -121,7 +119,7 @@ export async function runAb(opts: AbOptions): Promise<AbCopyResult[]> {
       return { copy, cpuPerRequestUs: s.cpuPerRequestUs, rps: s.rps, p99: s.p99, requests: s.requests, errors: s.errors, cpuRatioToFirst: first > 0 ? round(s.cpuPerRequestUs / first, 3) : null, slots: slots[c] };
     });
   } finally {
-    for (const started of processes) for (const server of started) await server.stop();
+    for (const server of processes.flat()) await server.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -142,10 +140,7 @@ async function main() {
   for (const r of results) {
     console.log(`${r.copy.padEnd(30)} ${String(r.cpuPerRequestUs).padStart(7)} µs CPU/req  ${String(r.rps).padStart(6)} req/s  p99 ${r.p99} ms  errors ${r.errors}  × first ${r.cpuRatioToFirst ?? '-'}`);
   }
-  const report = { date: new Date().toISOString(), machine: env, ...opts, results };
-  await mkdir(RESULTS, { recursive: true });
-  const file = join(RESULTS, `ab-${report.date.replace(/[:.]/g, '-')}.json`);
-  await writeFile(file, JSON.stringify(report, null, 2));
+  const file = await writeReport('ab', { machine: env, ...opts, results });
   console.log(`\nwrote ${file}`);
 }
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus, totalmem, release, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ export function serverNodeFlags(dockerfile = DOCKERFILE): string[] {
   return entrypoint ? (JSON.parse(entrypoint) as string[]).filter((a) => a.startsWith('--')) : [];
 }
 export const BASELINE = fileURLToPath(new URL('./baseline.js', import.meta.url));
+const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
 
 export interface RunningServer {
@@ -45,6 +46,15 @@ export async function benchTls(prefix: string): Promise<{ dir: string; caCert: s
   await writeFile(certFile, serving.cert);
   await writeFile(keyFile, serving.key);
   return { dir, caCert: ca.cert, certFile, keyFile };
+}
+
+/** Writes a report, dated now, as bench/results/<prefix>-<date>.json; returns the file's path. */
+export async function writeReport(prefix: string, fields: object): Promise<string> {
+  const report = { date: new Date().toISOString(), ...fields };
+  await mkdir(RESULTS, { recursive: true });
+  const file = join(RESULTS, `${prefix}-${report.date.replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, JSON.stringify(report, null, 2));
+  return file;
 }
 
 /** `serve --standalone` on free ports of 127.0.0.1, with the given certificate. */

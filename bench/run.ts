@@ -6,13 +6,13 @@
  * --memory-seconds N (sustained run, default 60), --idle-seconds N (watched after it, default 60),
  * --smoke (a few hundred requests, for CI).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { BASELINE, CLI, benchTls, load, loadRaw, machine, percentile, round, rssMb, standaloneServeArgs, startServer, summarize, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
+import { BASELINE, CLI, benchTls, load, loadRaw, machine, percentile, round, rssMb, standaloneServeArgs, startServer, summarize, writeReport, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC, reviewOfSize } from './objects.js';
 import { collisionScaling } from './collisions.js';
 import { describeHandlerCost, handlerCost } from './cold.js';
+import { warmUpOnEveryKind, type WarmUp } from './warm-up.js';
 import { fleetControllerDeployment } from '../test/support/fixtures.js';
 
 const args = process.argv.slice(2);
@@ -34,7 +34,6 @@ const idleSeconds = smoke ? 2 : numberArg('idle-seconds', 60);
 const loadOpts = smoke ? { amount: 200 } : { seconds };
 /** Load before measuring: 200 requests left the first one-connection rows still paying for JIT compilation. */
 const warmUpLoad = smoke ? { amount: 200 } : { seconds: 1 };
-const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
 interface Row {
   scenario: string;
@@ -72,7 +71,7 @@ async function main() {
   const baselineIdleRss = rssMb(baseline.child.pid as number);
   let warmUp: WarmUp | undefined;
   try {
-    warmUp = await warmUpOnEveryKind([...webhooks, ...baselines], caCert);
+    warmUp = await warmUpOnEveryKind([...webhooks, ...baselines], caCert, warmUpLoad, 2);
     const concurrencies = smoke ? [1, 16] : [1, 16, 64];
     for (const [name, make] of Object.entries(REALISTIC)) {
       const body = make();
@@ -115,10 +114,8 @@ async function main() {
   console.log('\nresident memory (MB): idle at start; under load after 1 s, at the end and highest; then idle again');
   for (const [name, m] of [['webhook', memory], ['baseline', baselineMemory]] as const) console.log(`  ${describeMemory(name, m)}`);
   console.log(`start to ready (standalone, certificates present): median ${startup.medianMs} ms of ${startup.runs.length} runs`);
-  const report = { date: new Date().toISOString(), machine: env, smoke, secondsPerRun: smoke ? null : seconds, processes, rounds, warmUp, rows, collisions, coldHandler, memory, baselineMemory, startup };
-  await mkdir(RESULTS, { recursive: true });
-  const file = join(RESULTS, `${smoke ? 'smoke' : 'bench'}-${report.date.replace(/[:.]/g, '-')}.json`);
-  await writeFile(file, JSON.stringify(report, null, 2));
+  const report = { machine: env, smoke, secondsPerRun: smoke ? null : seconds, processes, rounds, warmUp, rows, collisions, coldHandler, memory, baselineMemory, startup };
+  const file = await writeReport(smoke ? 'smoke' : 'bench', report);
   console.log(`\nwrote ${file}`);
 }
 
@@ -145,41 +142,6 @@ async function compare(scenario: string, connections: number, body: string, webh
   const cpuRatioRange: [number, number] | undefined = perRound.length > 0 ? [Math.min(...perRound), Math.max(...perRound)] : undefined;
   const cpuRatioByPair = byPair.map((p) => cpuRatio(p.w, p.b));
   return { scenario, connections, webhook: w, baseline: b, ratio, cpuRatioRange, cpuRatioByPair };
-}
-
-/**
- * A running webhook admits Jobs, CronJobs and Deployments interleaved, so its compiled code has seen
- * every kind's object shapes. Scenarios come one kind at a time: without this, the first rows of each
- * new kind measured the webhook deoptimizing and recompiling for shapes it had not seen, which a
- * long-running webhook does once in its life, and the first scenario measured servers whose compiler
- * had not caught up yet (the baseline's one-connection Job row cost up to 23% more than its other
- * one-connection rows). The baseline gets the same warm-up.
- */
-async function warmUpOnEveryKind(servers: RunningServer[], ca: string): Promise<WarmUp> {
-  const kinds = Object.keys(REALISTIC);
-  const bodies = Object.values(REALISTIC).map((make) => make());
-  const cycles = 2;
-  const connections = 16;
-  const requestsPerServer: Record<string, number> = {};
-  let errors = 0;
-  for (let cycle = 0; cycle < cycles; cycle++) {
-    for (const body of bodies) {
-      for (const server of servers) {
-        const result = await load(server, ca, body, connections, warmUpLoad);
-        requestsPerServer[server.name] = (requestsPerServer[server.name] ?? 0) + result.requests;
-        errors += result.errors;
-      }
-    }
-  }
-  return { kinds, cycles, connections, requestsPerServer, errors };
-}
-
-interface WarmUp {
-  kinds: string[];
-  cycles: number;
-  connections: number;
-  requestsPerServer: Record<string, number>;
-  errors: number;
 }
 
 /** Webhook/baseline CPU per request over some runs; null when the baseline used less than one clock tick (smoke runs' short loads). */
