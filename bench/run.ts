@@ -6,7 +6,7 @@
  * --memory-seconds N (sustained run, default 60), --idle-seconds N (watched after it, default 60),
  * --smoke (a few hundred requests, for CI).
  */
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BASELINE, CLI, benchTls, load, loadRaw, machine, percentile, round, rssMb, standaloneServeArgs, startServer, summarize, writeReport, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC, reviewOfSize } from './objects.js';
@@ -105,6 +105,7 @@ async function main() {
   await baseline.stop();
   const startup = await startupTimes(webhookArgs());
   await webhook.stop();
+  await rm(dir, { recursive: true, force: true });
 
   printTable(rows);
   console.log('\ncollision detection, in-process handler time per admission (gitjob Job):');

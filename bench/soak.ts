@@ -4,6 +4,7 @@
  * and an UPDATE the webhook lets through), reporting errors (must be 0) and the server's resident
  * memory over time (must not keep growing). Exit code 1 when either fails.
  */
+import { rm } from 'node:fs/promises';
 import { CLI, benchTls, load, machine, rssMb, standaloneServeArgs, startServer } from './lib.js';
 import { REALISTIC } from './objects.js';
 import { admissionReview, shardDeployment } from '../test/support/fixtures.js';
@@ -14,7 +15,7 @@ const seconds = arg('seconds', 300);
 const connections = arg('connections', 16);
 
 async function main() {
-  const { caCert, certFile, keyFile } = await benchTls('soak');
+  const { dir, caCert, certFile, keyFile } = await benchTls('soak');
   const server = await startServer('webhook', CLI, standaloneServeArgs(certFile, keyFile));
   const pid = server.child.pid as number;
   const env = machine();
@@ -33,6 +34,7 @@ async function main() {
   const results = await Promise.all(bodies.map((b) => load(server, caCert, b, perLoad, { seconds })));
   clearInterval(timer);
   await server.stop();
+  await rm(dir, { recursive: true, force: true });
 
   const requests = results.reduce((a, r) => a + r.requests, 0);
   const errors = results.reduce((a, r) => a + r.errors, 0);
