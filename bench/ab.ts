@@ -17,10 +17,9 @@
  * process, two rounds, for CI). Writes bench/results/ab-<date>.json.
  */
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BASELINE, benchTls, load, loadRaw, machine, round, serverNodeFlags, standaloneServeArgs, startServer, summarize, writeReport, type RawLoad, type RunningServer } from './lib.js';
+import { BASELINE, withBenchTls, load, loadRaw, machine, round, serverNodeFlags, standaloneServeArgs, startServer, summarize, writeReport, type BenchTls, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC } from './objects.js';
 import { warmUpOnEveryKind } from './warm-up.js';
 
@@ -90,9 +89,11 @@ function cliOf(copy: string): string {
   return join(resolve(copy), 'dist', 'src', 'cli', 'main.js');
 }
 
-export async function runAb(opts: AbOptions): Promise<AbCopyResult[]> {
-  const { dir, caCert, certFile, keyFile } = await benchTls('bench-ab');
+export function runAb(opts: AbOptions): Promise<AbCopyResult[]> {
+  return withBenchTls('bench-ab', (tls) => measureCopies(opts, tls));
+}
 
+async function measureCopies(opts: AbOptions, { caCert, certFile, keyFile }: BenchTls): Promise<AbCopyResult[]> {
   const processes: RunningServer[][] = [];
   try {
     for (const [i, copy] of opts.copies.entries()) {
@@ -120,7 +121,6 @@ export async function runAb(opts: AbOptions): Promise<AbCopyResult[]> {
     });
   } finally {
     for (const server of processes.flat()) await server.stop();
-    await rm(dir, { recursive: true, force: true });
   }
 }
 

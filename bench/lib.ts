@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus, totalmem, release, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +36,29 @@ process.once('exit', () => {
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
+export interface BenchTls {
+  /** A temporary directory holding the files below (and anything else a run writes there). */
+  dir: string;
+  caCert: string;
+  certFile: string;
+  keyFile: string;
+}
+
+/**
+ * Runs `fn` with a new CA and localhost serving certificate in a temporary directory, and removes the
+ * directory (it holds a private key) however `fn` ends.
+ */
+export async function withBenchTls<T>(prefix: string, fn: (tls: BenchTls) => Promise<T>): Promise<T> {
+  const tls = await benchTls(prefix);
+  try {
+    return await fn(tls);
+  } finally {
+    await rm(tls.dir, { recursive: true, force: true });
+  }
+}
+
 /** A new CA and a localhost serving certificate, written to a new temporary directory. */
-export async function benchTls(prefix: string): Promise<{ dir: string; caCert: string; certFile: string; keyFile: string }> {
+async function benchTls(prefix: string): Promise<BenchTls> {
   const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
   const ca = await generateCa(`${prefix}-ca`);
   const serving = await generateServing(ca, LOCALHOST_HOSTS);

@@ -6,9 +6,9 @@
  * --memory-seconds N (sustained run, default 60), --idle-seconds N (watched after it, default 60),
  * --smoke (a few hundred requests, for CI).
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BASELINE, CLI, benchTls, load, loadRaw, machine, percentile, round, rssMb, standaloneServeArgs, startServer, summarize, writeReport, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
+import { BASELINE, CLI, withBenchTls, load, loadRaw, machine, percentile, round, rssMb, standaloneServeArgs, startServer, summarize, writeReport, type BenchTls, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC, reviewOfSize } from './objects.js';
 import { collisionScaling } from './collisions.js';
 import { describeHandlerCost, handlerCost } from './cold.js';
@@ -47,8 +47,7 @@ interface Row {
   cpuRatioByPair?: (number | null)[];
 }
 
-async function main() {
-  const { dir, caCert, certFile, keyFile } = await benchTls('bench');
+async function main({ dir, caCert, certFile, keyFile }: BenchTls) {
   const webhookArgs = (controllerFile?: string) => [...standaloneServeArgs(certFile, keyFile), ...(controllerFile ? ['--controller-file', controllerFile] : [])];
   const env = machine();
   console.log(`fleet-webhook benchmark on ${env.cpu} (${env.cores} cores, ${env.memoryGiB} GiB), Node ${env.node}, Linux ${env.kernel}`);
@@ -105,7 +104,6 @@ async function main() {
   await baseline.stop();
   const startup = await startupTimes(webhookArgs());
   await webhook.stop();
-  await rm(dir, { recursive: true, force: true });
 
   printTable(rows);
   console.log('\ncollision detection, in-process handler time per admission (gitjob Job):');
@@ -214,7 +212,7 @@ function printTable(rows: Row[]) {
   for (const l of lines) console.log(fmt(l));
 }
 
-main().catch((err) => {
+withBenchTls('bench', main).catch((err) => {
   console.error(err);
   process.exit(1);
 });

@@ -4,8 +4,7 @@
  * and an UPDATE the webhook lets through), reporting errors (must be 0) and the server's resident
  * memory over time (must not keep growing). Exit code 1 when either fails.
  */
-import { rm } from 'node:fs/promises';
-import { CLI, benchTls, load, machine, rssMb, standaloneServeArgs, startServer } from './lib.js';
+import { CLI, withBenchTls, load, machine, rssMb, standaloneServeArgs, startServer, type BenchTls } from './lib.js';
 import { REALISTIC } from './objects.js';
 import { admissionReview, shardDeployment } from '../test/support/fixtures.js';
 
@@ -14,8 +13,7 @@ const arg = (name: string, def: number) => (args.includes(`--${name}`) ? Number(
 const seconds = arg('seconds', 300);
 const connections = arg('connections', 16);
 
-async function main() {
-  const { dir, caCert, certFile, keyFile } = await benchTls('soak');
+async function main({ caCert, certFile, keyFile }: BenchTls) {
   const server = await startServer('webhook', CLI, standaloneServeArgs(certFile, keyFile));
   const pid = server.child.pid as number;
   const env = machine();
@@ -34,7 +32,6 @@ async function main() {
   const results = await Promise.all(bodies.map((b) => load(server, caCert, b, perLoad, { seconds })));
   clearInterval(timer);
   await server.stop();
-  await rm(dir, { recursive: true, force: true });
 
   const requests = results.reduce((a, r) => a + r.requests, 0);
   const errors = results.reduce((a, r) => a + r.errors, 0);
@@ -51,7 +48,7 @@ async function main() {
   process.exitCode = errors === 0 && !growing ? 0 : 1;
 }
 
-main().catch((err) => {
+withBenchTls('soak', main).catch((err) => {
   console.error(err);
   process.exit(1);
 });
