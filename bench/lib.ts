@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus, totalmem, release, tmpdir } from 'node:os';
@@ -28,11 +28,13 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-// Never leave a server behind, however the benchmark ends (error, Ctrl-C, kill): one set of handlers
-// for every server started, rather than one per server.
+// Never leave a server or a private key behind, however the benchmark ends (error, Ctrl-C, kill):
+// one set of handlers for every server and directory, rather than one per server.
 const runningChildren = new Set<ChildProcess>();
+const temporaryDirs = new Set<string>();
 process.once('exit', () => {
   for (const child of runningChildren) child.kill('SIGKILL');
+  for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
@@ -49,17 +51,18 @@ export interface BenchTls {
  * directory (it holds a private key) however `fn` ends.
  */
 export async function withBenchTls<T>(prefix: string, fn: (tls: BenchTls) => Promise<T>): Promise<T> {
-  const tls = await benchTls(prefix);
+  const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+  temporaryDirs.add(dir);
   try {
-    return await fn(tls);
+    return await fn(await writeBenchTls(dir, prefix));
   } finally {
-    await rm(tls.dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
+    temporaryDirs.delete(dir);
   }
 }
 
-/** A new CA and a localhost serving certificate, written to a new temporary directory. */
-async function benchTls(prefix: string): Promise<BenchTls> {
-  const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+/** A new CA and a localhost serving certificate, written to `dir`. */
+async function writeBenchTls(dir: string, prefix: string): Promise<BenchTls> {
   const ca = await generateCa(`${prefix}-ca`);
   const serving = await generateServing(ca, LOCALHOST_HOSTS);
   const certFile = join(dir, 'tls.crt');
