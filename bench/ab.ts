@@ -19,7 +19,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BASELINE, withBenchTls, load, loadRaw, machine, round, serverNodeFlags, standaloneServeArgs, startServer, summarize, writeReport, type BenchTls, type RawLoad, type RunningServer } from './lib.js';
+import { BASELINE, cpuRatio, withBenchTls, load, loadRaw, machine, serverNodeFlags, standaloneServeArgs, startServer, summarize, writeReport, type BenchTls, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC } from './objects.js';
 import { warmUpOnEveryKind } from './warm-up.js';
 
@@ -114,10 +114,10 @@ async function measureCopies(opts: AbOptions, { caCert, certFile, keyFile }: Ben
         runs[c].push(await loadRaw(processes[c][r % opts.processes], caCert, body, opts.connections, opts.load));
       }
     }
-    const first = summarize(runs[0]).cpuPerRequestUs;
+    const summaries = runs.map((r) => summarize(r));
     return opts.copies.map((copy, c) => {
-      const s = summarize(runs[c]);
-      return { copy, cpuPerRequestUs: s.cpuPerRequestUs, rps: s.rps, p99: s.p99, requests: s.requests, errors: s.errors, cpuRatioToFirst: first > 0 ? round(s.cpuPerRequestUs / first, 3) : null, slots: slots[c] };
+      const s = summaries[c];
+      return { copy, cpuPerRequestUs: s.cpuPerRequestUs, rps: s.rps, p99: s.p99, requests: s.requests, errors: s.errors, cpuRatioToFirst: cpuRatio(s, summaries[0], 3), slots: slots[c] };
     });
   } finally {
     for (const server of processes.flat()) await server.stop();

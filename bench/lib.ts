@@ -189,6 +189,11 @@ export function summarize(runs: readonly RawLoad[]): LoadResult {
   };
 }
 
+/** a's CPU per request over b's; null when b used less than one clock tick (smoke runs' short loads). */
+export function cpuRatio(a: LoadResult, b: LoadResult, digits = 2): number | null {
+  return b.cpuPerRequestUs > 0 ? round(a.cpuPerRequestUs / b.cpuPerRequestUs, digits) : null;
+}
+
 export async function load(server: RunningServer, ca: string, body: string, connections: number, opts: { seconds?: number; amount?: number }): Promise<LoadResult> {
   return summarize([await loadRaw(server, ca, body, connections, opts)]);
 }

@@ -8,7 +8,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BASELINE, CLI, withBenchTls, load, loadRaw, machine, percentile, round, rssMb, standaloneServeArgs, startServer, summarize, writeReport, type BenchTls, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
+import { BASELINE, CLI, cpuRatio, withBenchTls, load, loadRaw, machine, percentile, round, rssMb, standaloneServeArgs, startServer, summarize, writeReport, type BenchTls, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC, reviewOfSize } from './objects.js';
 import { collisionScaling } from './collisions.js';
 import { describeHandlerCost, handlerCost } from './cold.js';
@@ -136,17 +136,11 @@ async function compare(scenario: string, connections: number, body: string, webh
   const runs = { w: byPair.flatMap((p) => p.w), b: byPair.flatMap((p) => p.b) };
   const w = summarize(runs.w);
   const b = summarize(runs.b);
-  const ratio = { cpu: cpuRatio(runs.w, runs.b), rps: round(w.rps / b.rps, 2), p99: round(w.p99 / b.p99, 2) };
-  const perRound = runs.w.map((r, i) => cpuRatio([r], [runs.b[i]])).filter((x) => x !== null);
+  const ratio = { cpu: cpuRatio(w, b), rps: round(w.rps / b.rps, 2), p99: round(w.p99 / b.p99, 2) };
+  const perRound = runs.w.map((r, i) => cpuRatio(summarize([r]), summarize([runs.b[i]]))).filter((x) => x !== null);
   const cpuRatioRange: [number, number] | undefined = perRound.length > 0 ? [Math.min(...perRound), Math.max(...perRound)] : undefined;
-  const cpuRatioByPair = byPair.map((p) => cpuRatio(p.w, p.b));
+  const cpuRatioByPair = byPair.map((p) => cpuRatio(summarize(p.w), summarize(p.b)));
   return { scenario, connections, webhook: w, baseline: b, ratio, cpuRatioRange, cpuRatioByPair };
-}
-
-/** Webhook/baseline CPU per request over some runs; null when the baseline used less than one clock tick (smoke runs' short loads). */
-function cpuRatio(w: RawLoad[], b: RawLoad[]): number | null {
-  const base = summarize(b).cpuPerRequestUs;
-  return base > 0 ? round(summarize(w).cpuPerRequestUs / base, 2) : null;
 }
 
 type Memory = Awaited<ReturnType<typeof sustained>>;
