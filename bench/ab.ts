@@ -21,9 +21,18 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BASELINE, cpuRatio, withBenchTls, load, loadRaw, machine, serverNodeFlags, standaloneServeArgs, startServer, summarize, writeReport, type BenchTls, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC } from './objects.js';
+import { parseOptions, UsageError, type OptionSpec } from '../src/cli/options.js';
 import { warmUpOnEveryKind } from './warm-up.js';
 
-const OPTIONS = ['connections', 'body', 'processes', 'rounds', 'seconds'];
+/** Numbers are read as text and checked here, so that a bad value says what the option needs. */
+const OPTIONS: readonly OptionSpec[] = [
+  { name: 'connections', type: 'string', description: 'parallel keep-alive connections' },
+  { name: 'body', type: 'string', default: 'gitjob Job', choices: Object.keys(REALISTIC), description: 'the realistic review sent' },
+  { name: 'processes', type: 'string', description: 'processes of each copy' },
+  { name: 'rounds', type: 'string', description: 'rounds, each running every copy once' },
+  { name: 'seconds', type: 'string', description: 'length of one run' },
+  { name: 'smoke', type: 'boolean', default: false, description: '200 requests per run, one process, two rounds' },
+];
 
 export interface AbOptions {
   copies: string[];
@@ -49,35 +58,24 @@ export interface AbCopyResult {
 }
 
 export function parseAbArgs(argv: string[]): AbOptions {
-  const smoke = argv.includes('--smoke');
-  const copies: string[] = [];
-  const values = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--smoke') continue;
-    if (!a.startsWith('--')) {
-      copies.push(a);
-      continue;
-    }
-    if (!OPTIONS.includes(a.slice(2))) throw new Error(`unknown option ${a} (options: ${OPTIONS.map((o) => '--' + o).join(', ')}, --smoke)`);
-    values.set(a.slice(2), argv[++i] ?? '');
-  }
+  // No environment variables: the FLEET_WEBHOOK_* ones configure the server, not this tool.
+  const { values, help, positionals: copies } = parseOptions(OPTIONS, argv, {});
+  if (help) throw new UsageError('usage: npm run bench:ab -- [--connections N] [--body NAME] [--processes N] [--rounds N] [--seconds N] [--smoke] COPY COPY...');
+  const smoke = values.smoke === true;
   const num = (name: string, def: number, integer = true) => {
-    const v = values.get(name);
+    const v = values[name] as string | undefined;
     const n = v === undefined ? def : Number(v);
-    if (!(n > 0) || (integer && !Number.isInteger(n))) throw new Error(`--${name} must be a positive ${integer ? 'whole ' : ''}number, not ${v}`);
+    if (!(n > 0) || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be a positive ${integer ? 'whole ' : ''}number, not ${v}`);
     return n;
   };
-  const body = values.get('body') ?? 'gitjob Job';
-  if (!(body in REALISTIC)) throw new Error(`--body must be one of ${Object.keys(REALISTIC).join(', ')}`);
-  if (copies.length < 2) throw new Error('give at least two copies to compare (directories with a built server, or "baseline")');
+  if (copies.length < 2) throw new UsageError('give at least two copies to compare (directories with a built server, or "baseline")');
   for (const c of copies) {
-    if (c !== 'baseline' && !existsSync(cliOf(c))) throw new Error(`${c}: no built server at ${cliOf(c)} (run npm run build there)`);
+    if (c !== 'baseline' && !existsSync(cliOf(c))) throw new UsageError(`${c}: no built server at ${cliOf(c)} (run npm run build there)`);
   }
   return {
     copies,
     connections: num('connections', 1),
-    body,
+    body: values.body as string,
     processes: smoke ? 1 : num('processes', 3),
     rounds: smoke ? 2 : num('rounds', 12),
     load: smoke ? { amount: 200 } : { seconds: num('seconds', 2, false) },

@@ -16,8 +16,10 @@ describe('bench:ab', () => {
     expect(() => parseAbArgs(['--body', 'Pod', 'baseline', 'baseline'])).toThrow(/--body must be one of/);
     expect(() => parseAbArgs(['--rounds', 'x', 'baseline', 'baseline'])).toThrow(/--rounds must be a positive whole number/);
     expect(() => parseAbArgs(['--rounds', '2.5', 'baseline', 'baseline'])).toThrow(/--rounds must be a positive whole number/);
-    expect(() => parseAbArgs(['--procs', '4', 'baseline', 'baseline'])).toThrow(/unknown option --procs/);
+    expect(() => parseAbArgs(['--procs', '4', 'baseline', 'baseline'])).toThrow(/unknown flag --procs/);
     expect(parseAbArgs(['--seconds', '0.5', 'baseline', 'baseline']).load).toEqual({ seconds: 0.5 });
+    expect(parseAbArgs(['--seconds=0.25', 'baseline', 'baseline']).load).toEqual({ seconds: 0.25 });
+    expect(() => parseAbArgs(['--help'])).toThrow(/^usage: npm run bench:ab -- .*COPY COPY\.\.\.$/);
     const opts = parseAbArgs(['--connections', '16', '--rounds', '6', 'baseline', CHECKOUT]);
     expect(opts).toMatchObject({ copies: ['baseline', CHECKOUT], connections: 16, rounds: 6, processes: 3, load: { seconds: 2 } });
   });
