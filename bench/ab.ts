@@ -21,17 +21,17 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BASELINE, cpuRatio, withBenchTls, load, loadRaw, machine, serverNodeFlags, standaloneServeArgs, startServer, summarize, writeReport, type BenchTls, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC } from './objects.js';
-import { parseOptions, UsageError, type OptionSpec } from '../src/cli/options.js';
+import { UsageError, type OptionSpec } from '../src/cli/options.js';
+import { argsOrExit, numberOption, readBenchArgs, SMOKE } from './options.js';
 import { warmUpOnEveryKind } from './warm-up.js';
 
-/** Numbers are read as text and checked here, so that a bad value says what the option needs. */
 const OPTIONS: readonly OptionSpec[] = [
-  { name: 'connections', type: 'string', description: 'parallel keep-alive connections' },
+  numberOption('connections', 'parallel keep-alive connections'),
   { name: 'body', type: 'string', default: 'gitjob Job', choices: Object.keys(REALISTIC), description: 'the realistic review sent' },
-  { name: 'processes', type: 'string', description: 'processes of each copy' },
-  { name: 'rounds', type: 'string', description: 'rounds, each running every copy once' },
-  { name: 'seconds', type: 'string', description: 'length of one run' },
-  { name: 'smoke', type: 'boolean', default: false, description: '200 requests per run, one process, two rounds' },
+  numberOption('processes', 'processes of each copy'),
+  numberOption('rounds', 'rounds, each running every copy once'),
+  numberOption('seconds', 'length of one run'),
+  { ...SMOKE, description: '200 requests per run, one process, two rounds' },
 ];
 
 export interface AbOptions {
@@ -58,27 +58,19 @@ export interface AbCopyResult {
 }
 
 export function parseAbArgs(argv: string[]): AbOptions {
-  // No environment variables: the FLEET_WEBHOOK_* ones configure the server, not this tool.
-  const { values, help, positionals: copies } = parseOptions(OPTIONS, argv, {});
-  if (help) throw new UsageError('usage: npm run bench:ab -- [--connections N] [--body NAME] [--processes N] [--rounds N] [--seconds N] [--smoke] COPY COPY...');
-  const smoke = values.smoke === true;
-  const num = (name: string, def: number, integer = true) => {
-    const v = values[name] as string | undefined;
-    const n = v === undefined ? def : Number(v);
-    if (!(n > 0) || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be a positive ${integer ? 'whole ' : ''}number, not ${v}`);
-    return n;
-  };
+  const args = readBenchArgs(OPTIONS, argv, 'usage: npm run bench:ab -- [--connections N] [--body NAME] [--processes N] [--rounds N] [--seconds N] [--smoke] COPY COPY...');
+  const { smoke, positionals: copies } = args;
   if (copies.length < 2) throw new UsageError('give at least two copies to compare (directories with a built server, or "baseline")');
   for (const c of copies) {
     if (c !== 'baseline' && !existsSync(cliOf(c))) throw new UsageError(`${c}: no built server at ${cliOf(c)} (run npm run build there)`);
   }
   return {
     copies,
-    connections: num('connections', 1),
-    body: values.body as string,
-    processes: smoke ? 1 : num('processes', 3),
-    rounds: smoke ? 2 : num('rounds', 12),
-    load: smoke ? { amount: 200 } : { seconds: num('seconds', 2, false) },
+    connections: args.positive('connections', 1),
+    body: args.values.body as string,
+    processes: smoke ? 1 : args.positive('processes', 3),
+    rounds: smoke ? 2 : args.positive('rounds', 12),
+    load: smoke ? { amount: 200 } : { seconds: args.positive('seconds', 2, false) },
     warmUp: smoke ? { amount: 200 } : { seconds: 1 },
   };
 }
@@ -130,7 +122,7 @@ function startCopy(name: string, copy: string, certFile: string, keyFile: string
 }
 
 async function main() {
-  const opts = parseAbArgs(process.argv.slice(2));
+  const opts = argsOrExit(() => parseAbArgs(process.argv.slice(2)));
   const env = machine();
   console.log(`fleet-webhook A/B on ${env.cpu} (${env.cores} cores, ${env.memoryGiB} GiB), Node ${env.node}, Linux ${env.kernel}`);
   console.log(`${opts.body}, ${opts.connections} connection(s), ${opts.processes} process(es) per copy, ${opts.rounds} rounds, the copies' order rotated every round\n`);

@@ -13,24 +13,15 @@ import { REALISTIC, reviewOfSize } from './objects.js';
 import { collisionScaling } from './collisions.js';
 import { describeHandlerCost, handlerCost } from './cold.js';
 import { warmUpOnEveryKind, type WarmUp } from './warm-up.js';
+import { argsOrExit, parseBenchArgs } from './options.js';
 import { fleetControllerDeployment } from '../test/support/fixtures.js';
 
-const args = process.argv.slice(2);
-const smoke = args.includes('--smoke');
-const numberArg = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? def : Number(args[i + 1]);
-};
-const seconds = numberArg('seconds', 2);
 // Several processes of each server: one process's speed depends on where its code and heap landed
 // (identical processes differ by a few percent on this machine, and keep that difference for their
 // whole life), so a comparison of one process pair is one draw of that layout. Rounds rotate through
-// the pairs, as JMH forks several JVMs for the same reason.
-const processes = Math.max(1, numberArg('processes', smoke ? 1 : 3));
-const rounds = Math.ceil((smoke ? 1 : numberArg('rounds', 6)) / processes) * processes;
-const memorySeconds = smoke ? 2 : numberArg('memory-seconds', 60);
-/** After the sustained load: how much memory each server gives back, idle, within this time. */
-const idleSeconds = smoke ? 2 : numberArg('idle-seconds', 60);
+// the pairs, as JMH forks several JVMs for the same reason. `idleSeconds`: after the sustained load,
+// how much memory each server gives back, idle, within this time.
+const { smoke, seconds, processes, rounds, memorySeconds, idleSeconds } = argsOrExit(() => parseBenchArgs(process.argv.slice(2)));
 const loadOpts = smoke ? { amount: 200 } : { seconds };
 /** Load before measuring: 200 requests left the first one-connection rows still paying for JIT compilation. */
 const warmUpLoad = smoke ? { amount: 200 } : { seconds: 1 };

@@ -6,12 +6,10 @@
  */
 import { CLI, withBenchTls, load, machine, rssMb, standaloneServeArgs, startServer, type BenchTls } from './lib.js';
 import { REALISTIC } from './objects.js';
+import { argsOrExit, parseSoakArgs } from './options.js';
 import { admissionReview, shardDeployment } from '../test/support/fixtures.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : def);
-const seconds = arg('seconds', 300);
-const connections = arg('connections', 16);
+const { seconds, connections } = argsOrExit(() => parseSoakArgs(process.argv.slice(2)));
 
 async function main({ caCert, certFile, keyFile }: BenchTls) {
   const server = await startServer('webhook', CLI, standaloneServeArgs(certFile, keyFile));
