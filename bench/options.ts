@@ -59,11 +59,11 @@ export interface BenchRunOptions {
 }
 
 const BENCH_OPTIONS: readonly OptionSpec[] = [
-  numberOption('seconds', 'length of one load run (default 2)'),
-  numberOption('processes', 'processes of each server (default 3, 1 with --smoke)'),
-  numberOption('rounds', 'alternating webhook/baseline runs per comparison (default 6)'),
-  numberOption('memory-seconds', 'sustained load for the memory row (default 60)'),
-  numberOption('idle-seconds', 'memory watched idle after it (default 60)'),
+  numberOption('seconds', 'length of one load run'),
+  numberOption('processes', 'processes of each server'),
+  numberOption('rounds', 'alternating webhook/baseline runs per comparison'),
+  numberOption('memory-seconds', 'sustained load for the memory row'),
+  numberOption('idle-seconds', 'memory watched idle after it'),
   SMOKE,
 ];
 
@@ -91,8 +91,8 @@ export interface SoakOptions {
 }
 
 const SOAK_OPTIONS: readonly OptionSpec[] = [
-  numberOption('seconds', 'length of the run (default 300)'),
-  numberOption('connections', 'keep-alive connections, shared out among the kinds of review (default 16)'),
+  numberOption('seconds', 'length of the run'),
+  numberOption('connections', 'keep-alive connections, shared out among the kinds of review'),
 ];
 
 export function parseSoakArgs(argv: readonly string[]): SoakOptions {
