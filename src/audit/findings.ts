@@ -48,7 +48,7 @@ export function findingsOf(objects: readonly ObjectOfKind[], wanted: readonly To
     if (missing.length > 0) {
       findings.push({ ...base, type: 'missing-tolerations', detail: `lacks ${missing.length} controller toleration(s): ${missing.map(describeToleration).join(', ')}; its pods will not schedule on nodes with those taints` });
     }
-    if (record.podLabels?.[componentLabelKey] === undefined) {
+    if (!record.podLabels || !Object.hasOwn(record.podLabels, componentLabelKey)) {
       findings.push({ ...base, type: 'missing-component-label', detail: `pod template has no ${componentLabelKey} label` });
     }
     if (kind === 'Deployment' && record.selector && !constrains(record, componentLabelKey)) {
@@ -66,7 +66,7 @@ export function findingsOf(objects: readonly ObjectOfKind[], wanted: readonly To
 }
 
 function constrains(r: WorkloadRecord, key: string): boolean {
-  return r.selector !== undefined && (key in r.selector.matchLabels || r.selector.expressions.some((e) => e.key === key));
+  return r.selector !== undefined && (Object.hasOwn(r.selector.matchLabels, key) || r.selector.expressions.some((e) => e.key === key));
 }
 
 export function formatTable(findings: readonly Finding[]): string {

@@ -46,7 +46,7 @@ export function mutateWorkload(obj: unknown, kind: WorkloadKind, inputs: Mutatio
   const templateLabels = templateMeta && isPlainObject(templateMeta.labels) ? templateMeta.labels : undefined;
   let templateValue = stringField(templateLabels, key);
   const ownSelector = workloadSelector(obj, kind);
-  if (templateLabels && key in templateLabels && templateValue === undefined) {
+  if (templateLabels && templateValue === undefined && Object.hasOwn(templateLabels, key)) {
     warnings.push(`${key} not added: the pod template already has it with a non-string value`);
   } else if (templateValue === undefined && ownSelector && selectorConstrains(ownSelector, key)) {
     // e.g. `DoesNotExist` on the key: adding the label would stop the selector matching its own pods.
@@ -166,7 +166,7 @@ function addChangeAnnotation(patch: AddOperation[], metadata: JsonObject | undef
   const annotations = metadata.annotations;
   if (!isPlainObject(annotations)) {
     patch.push({ op: 'add', path: '/metadata/annotations', value: annotationValues.get(key).get(value).annotations });
-  } else if (!(key in annotations)) {
+  } else if (!Object.hasOwn(annotations, key)) {
     // An existing record (from an earlier pass, or copied with the manifest) is the user's data now.
     patch.push({ op: 'add', path: childPointer('/metadata/annotations', key), value });
   }
@@ -194,7 +194,7 @@ function workloadSelector(obj: JsonObject, kind: WorkloadKind): JsonObject | und
 }
 
 function selectorConstrains(selector: JsonObject, key: string): boolean {
-  if (isPlainObject(selector.matchLabels) && key in selector.matchLabels) return true;
+  if (isPlainObject(selector.matchLabels) && Object.hasOwn(selector.matchLabels, key)) return true;
   const exprs = selector.matchExpressions;
   return Array.isArray(exprs) && exprs.some((e) => isPlainObject(e) && e.key === key);
 }

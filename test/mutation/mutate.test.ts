@@ -257,6 +257,23 @@ describe('component label values', () => {
     expect(result.patch.some((op) => op.path === '/spec/template/metadata/labels/fleet.example.com~1part')).toBe(true);
     expect(after.spec.template.metadata.labels['fleet.example.com/part']).toBe('job_fleet-cleanup-clusterregistrations');
   });
+
+  // Valid label keys that are also names on Object.prototype: a parsed object "has" them through its
+  // prototype, which must not count as the user's label.
+  test.each(['constructor', 'toString', 'hasOwnProperty', 'valueOf'])('a key named like an Object.prototype member (%s) is still added', (key) => {
+    expect(isValidLabelKey(key)).toBe(true);
+    const { result, after } = applied(cleanupClusterRegistrationsJob(), 'Job', inputs(CONTROLLER_TOLERATIONS, key));
+    expect(result.warnings).toEqual([]);
+    expect(Object.hasOwn(after.spec.template.metadata.labels, key)).toBe(true);
+    expect(after.spec.template.metadata.labels[key]).toBe('job_fleet-cleanup-clusterregistrations');
+
+    const d = shardDeployment('s');
+    const deployment = applied(d, 'Deployment', inputs(CONTROLLER_TOLERATIONS, key));
+    expect(deployment.result.warnings).toEqual([]);
+    expect(deployment.after.spec.selector.matchLabels[key]).toBe('fleet-controller-shard-s');
+    expect(deployment.after.spec.template.metadata.labels[key]).toBe('fleet-controller-shard-s');
+    expectIdempotent(d, 'Deployment', inputs(CONTROLLER_TOLERATIONS, key));
+  });
 });
 
 describe('Jobs with their own selector or owner', () => {
