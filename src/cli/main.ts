@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(topHelp());
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     process.stderr.write(`error: unknown command "${name}"\n\n${topHelp()}`);
     return 2;

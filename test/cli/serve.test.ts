@@ -78,6 +78,10 @@ describe('fleet-webhook CLI', () => {
     const unknown = await runCli(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command "frobnicate"/);
+    // A name every object has through its prototype is not a command either.
+    const inherited = await runCli(['constructor']);
+    expect(inherited.code).toBe(2);
+    expect(inherited.stderr).toMatch(/unknown command "constructor"/);
     const flag = await runCli(['serve', '--no-such-flag']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/unknown flag --no-such-flag/);
