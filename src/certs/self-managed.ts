@@ -21,6 +21,8 @@ export interface SelfManagedOptions {
 
 const DAY_MS = 24 * 3600 * 1000;
 export const DEFAULT_RENEW_BEFORE_MS = 30 * DAY_MS;
+/** The CA replaced at the last CA renewal, trusted until it expires (certificate only, no key). */
+export const PREVIOUS_CA_KEY = 'ca-previous.crt';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const unb64 = (s: string | undefined) => (s ? Buffer.from(s, 'base64').toString('utf8') : undefined);
@@ -30,9 +32,12 @@ const unb64 = (s: string | undefined) => (s ? Buffer.from(s, 'base64').toString(
  * every replica. Each check reads it; if it is missing, unreadable, for other names or expiring
  * within `renewBeforeMs`, a new serving certificate is issued (by the Secret's CA while that is
  * valid, so the caBundle rarely changes) and written back with the Secret's resourceVersion: when two
- * replicas race, one write wins and the other adopts it at once. The pair is written to `dir` for the
- * server (which reloads it), and every webhook of the MutatingWebhookConfiguration gets the CA as its
- * caBundle.
+ * replicas race, one write wins and the other adopts it at once. Every webhook of the
+ * MutatingWebhookConfiguration gets the CA as its caBundle, and only then is the pair written to `dir`
+ * for the server (which reloads it), so a replica never serves a certificate the API server does not
+ * trust yet. When the CA itself is renewed, the old CA is kept beside the new one in the Secret
+ * (`ca-previous.crt`) and in the caBundle until it expires: the other replicas still serve
+ * certificates of the old CA until their next check, and the API server must keep trusting them.
  */
 export class CertificateManager {
   private readonly core: CoreV1Api;
@@ -78,8 +83,8 @@ export class CertificateManager {
         outcome = 'adopted';
       }
     }
+    await this.syncCaBundle(this.trustedCas(pair.ca.cert, secret));
     await this.writeFiles(pair.serving);
-    await this.syncCaBundle(pair.ca.cert);
     return outcome;
   }
 
@@ -137,18 +142,43 @@ export class CertificateManager {
     }
   }
 
+  /** The CA, and the previous one while it is still valid: what the caBundle must trust. */
+  private trustedCas(caCert: string, secret: V1Secret | undefined): string[] {
+    const previous = this.previousCa(secret);
+    return previous && previous !== caCert ? [caCert, previous] : [caCert];
+  }
+
+  private previousCa(secret: V1Secret | undefined): string | undefined {
+    const cert = unb64(secret?.data?.[PREVIOUS_CA_KEY]);
+    return cert && this.unexpired(cert) ? cert : undefined;
+  }
+
+  /** Not expired yet (where `due` looks renewBeforeMs ahead); false for anything unreadable. */
+  private unexpired(cert: string): boolean {
+    try {
+      return Date.parse(new X509Certificate(cert).validTo) > this.now().getTime();
+    } catch {
+      return false;
+    }
+  }
+
   /** Expires within renewBeforeMs: to be replaced now. */
   private due(x509: X509Certificate): boolean {
     return Date.parse(x509.validTo) - this.opts.renewBeforeMs <= this.now().getTime();
   }
 
   private async writeSecret(current: V1Secret | undefined, ca: CertificatePair, serving: CertificatePair): Promise<V1Secret> {
+    const data: Record<string, string> = { 'tls.crt': b64(serving.cert), 'tls.key': b64(serving.key), 'ca.crt': b64(ca.cert), 'ca.key': b64(ca.key) };
+    // A new CA: the one it replaces stays trusted (see the class comment); the same CA: keep what was kept.
+    const replaced = unb64(current?.data?.['ca.crt']);
+    const previous = replaced && replaced !== ca.cert && this.unexpired(replaced) ? replaced : this.previousCa(current);
+    if (previous) data[PREVIOUS_CA_KEY] = b64(previous);
     const body: V1Secret = {
       apiVersion: 'v1',
       kind: 'Secret',
       type: 'kubernetes.io/tls',
       metadata: { ...current?.metadata, name: this.opts.secretName, namespace: this.opts.namespace },
-      data: { 'tls.crt': b64(serving.cert), 'tls.key': b64(serving.key), 'ca.crt': b64(ca.cert), 'ca.key': b64(ca.key) },
+      data,
     };
     if (!current) return this.core.createNamespacedSecret({ namespace: this.opts.namespace, body });
     return this.core.replaceNamespacedSecret({ name: this.opts.secretName, namespace: this.opts.namespace, body });
@@ -163,18 +193,25 @@ export class CertificateManager {
     }
   }
 
-  private async syncCaBundle(caCert: string): Promise<void> {
-    const hook = await this.admission.readMutatingWebhookConfiguration({ name: this.opts.webhookName });
-    const bundle = b64(caCert);
-    const webhooks = hook.webhooks ?? [];
-    if (webhooks.every((w) => w.clientConfig.caBundle === bundle)) return;
-    for (const w of webhooks) w.clientConfig.caBundle = bundle;
-    try {
-      await this.admission.replaceMutatingWebhookConfiguration({ name: this.opts.webhookName, body: hook });
-      this.opts.log.info({ webhook: this.opts.webhookName }, 'caBundle updated');
-    } catch (err) {
-      // A conflict means someone (another replica) changed it meanwhile: the next check looks again.
-      if ((err as { code?: number }).code !== 409) throw err;
+  /**
+   * Every webhook's caBundle set to these CAs. A conflict (another replica or a deploy tool wrote
+   * meanwhile) is retried on a fresh read: the caller writes the certificate files only after this
+   * returns, so it must not return before the bundle trusts them.
+   */
+  private async syncCaBundle(caCerts: string[]): Promise<void> {
+    const bundle = b64(caCerts.join('\n'));
+    for (let attempt = 1; ; attempt++) {
+      const hook = await this.admission.readMutatingWebhookConfiguration({ name: this.opts.webhookName });
+      const webhooks = hook.webhooks ?? [];
+      if (webhooks.every((w) => w.clientConfig.caBundle === bundle)) return;
+      for (const w of webhooks) w.clientConfig.caBundle = bundle;
+      try {
+        await this.admission.replaceMutatingWebhookConfiguration({ name: this.opts.webhookName, body: hook });
+        this.opts.log.info({ webhook: this.opts.webhookName, cas: caCerts.length }, 'caBundle updated');
+        return;
+      } catch (err) {
+        if ((err as { code?: number }).code !== 409 || attempt >= 3) throw err;
+      }
     }
   }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
-import { CertificateManager, DEFAULT_RENEW_BEFORE_MS } from '../../src/certs/self-managed.js';
+import { CertificateManager, DEFAULT_RENEW_BEFORE_MS, PREVIOUS_CA_KEY } from '../../src/certs/self-managed.js';
 import { generateCa, generateServing, serviceHosts } from '../../src/certs/generate.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { makePki } from '../support/tls.js';
@@ -33,6 +33,20 @@ async function manager(now?: () => Date) {
   const dir = await mkdtemp(join(tmpdir(), 'managed-'));
   return new CertificateManager({ kubeConfig: kc, namespace: NS, secretName: 'fleet-webhook-tls', webhookName: 'fleet-webhook', service: 'fleet-webhook', dir, renewBeforeMs: DEFAULT_RENEW_BEFORE_MS, log: memoryLogger('silent').log, now });
 }
+
+const pems = (text: string) => text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+/** Whether a TLS client holding this bundle accepts the certificate (it chains to one of its CAs). */
+const trusts = (bundle: string, cert: string) => pems(bundle).some((ca) => new X509Certificate(cert).verify(new X509Certificate(ca).publicKey));
+const secretOf = (ca: { cert: string; key: string }, serving: { cert: string; key: string }, extra: Record<string, string> = {}) => ({
+  metadata: { name: 'fleet-webhook-tls', namespace: NS },
+  type: 'kubernetes.io/tls',
+  data: { 'tls.crt': b64(serving.cert), 'tls.key': b64(serving.key), 'ca.crt': b64(ca.cert), 'ca.key': b64(ca.key), ...extra },
+});
+const setCaBundle = (pem: string) => {
+  const hook = api.get('mutatingwebhookconfigurations', undefined, 'fleet-webhook')!;
+  hook.webhooks[0].clientConfig.caBundle = b64(pem);
+  api.upsert('mutatingwebhookconfigurations', hook);
+};
 
 const caBundle = () => Buffer.from(api.get('mutatingwebhookconfigurations', undefined, 'fleet-webhook')!.webhooks[0].clientConfig.caBundle, 'base64').toString();
 const secretData = (k: string) => Buffer.from(api.get('secrets', NS, 'fleet-webhook-tls')!.data[k], 'base64').toString();
@@ -112,4 +126,76 @@ test('serve --self-managed-certs: serves the certificate it issued, verifiable w
   } finally {
     server.child.kill('SIGKILL');
   }
+});
+
+test('a CA due for renewal is replaced, and the old CA stays trusted beside the new one until it expires', async () => {
+  const hosts = serviceHosts('fleet-webhook', NS);
+  const oldCa = await generateCa('fleet-webhook-ca', new Date(), 20);
+  const oldServing = await generateServing(oldCa, hosts, new Date(), 15);
+  api.upsert('secrets', secretOf(oldCa, oldServing));
+  setCaBundle(oldCa.cert);
+
+  const m = await manager();
+  expect(await m.ensure()).toBe('renewed');
+  const newCa = secretData('ca.crt');
+  expect(newCa).not.toBe(oldCa.cert);
+  expect(secretData(PREVIOUS_CA_KEY)).toBe(oldCa.cert);
+  // Replicas that have not checked yet still serve the old CA's certificate; this one serves the new.
+  expect(pems(caBundle())).toHaveLength(2);
+  expect(trusts(caBundle(), oldServing.cert)).toBe(true);
+  expect(trusts(caBundle(), await readFile(m.certFile, 'utf8'))).toBe(true);
+
+  // Another replica adopts the new pair and finds the bundle as it wants it: nothing is written.
+  const writes = api.writes.length;
+  const other = await manager();
+  expect(await other.ensure()).toBe('kept');
+  expect(await readFile(other.certFile, 'utf8')).toBe(secretData('tls.crt'));
+  expect(api.writes.length).toBe(writes);
+
+  // Once the old CA has expired, the bundle holds the new one alone.
+  expect(await (await manager(() => new Date(Date.now() + 21 * DAY))).ensure()).toBe('kept');
+  expect(pems(caBundle())).toEqual(pems(newCa));
+  expect(trusts(caBundle(), oldServing.cert)).toBe(false);
+});
+
+test('a serving renewal by the same CA keeps the previous CA trusted while it is valid, and drops it once expired', async () => {
+  const hosts = serviceHosts('fleet-webhook', NS);
+  const ca = await generateCa('fleet-webhook-ca');
+  const previous = await generateCa('fleet-webhook-ca', new Date(), 20);
+  api.upsert('secrets', secretOf(ca, await generateServing(ca, hosts, new Date(), 10), { [PREVIOUS_CA_KEY]: b64(previous.cert) }));
+  expect(await (await manager()).ensure()).toBe('renewed');
+  expect(secretData('ca.crt')).toBe(ca.cert);
+  expect(secretData(PREVIOUS_CA_KEY)).toBe(previous.cert);
+  expect(pems(caBundle())).toEqual([...pems(ca.cert), ...pems(previous.cert)]);
+
+  // Renewed again after the previous CA expired: the Secret no longer carries it.
+  expect(await (await manager(() => new Date(Date.now() + 340 * DAY))).ensure()).toBe('renewed');
+  expect(api.get('secrets', NS, 'fleet-webhook-tls')!.data[PREVIOUS_CA_KEY]).toBeUndefined();
+  expect(pems(caBundle())).toEqual(pems(ca.cert));
+});
+
+test('the certificate files are written only once the caBundle trusts them', async () => {
+  api.forbidden.push('/apis/admissionregistration.k8s.io/');
+  const m = await manager();
+  await expect(m.ensure()).rejects.toThrow();
+  await expect(readFile(m.certFile, 'utf8')).rejects.toThrow(/ENOENT/);
+
+  api.forbidden.length = 0;
+  expect(await m.ensure()).toBe('kept'); // the Secret was written by the first attempt
+  expect(trusts(caBundle(), await readFile(m.certFile, 'utf8'))).toBe(true);
+});
+
+test('a caBundle update that conflicts with another writer is retried on a fresh read, and gives up after three', async () => {
+  const m = await manager();
+  await m.ensure();
+  setCaBundle('stale');
+  api.interveningWrites = 2;
+  expect(await m.ensure()).toBe('kept');
+  expect(caBundle()).toBe(secretData('ca.crt'));
+
+  setCaBundle('stale');
+  api.interveningWrites = 3;
+  await expect(m.ensure()).rejects.toThrow();
+  expect(caBundle()).toBe('stale');
+  api.interveningWrites = 0;
 });

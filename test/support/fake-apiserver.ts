@@ -88,6 +88,8 @@ export class FakeApiServer {
   hangNextWatches = 0;
   /** Answer 410 to an expired resourceVersion as an HTTP status instead of an ERROR event. */
   goneAsHttpStatus = false;
+  /** The next N replaces (PUT) find the object written by someone else since it was read: 409 Conflict. */
+  interveningWrites = 0;
   /** Path prefixes answered 403 Forbidden. */
   forbidden: string[] = [];
   /** Items per list page when the client does not ask for fewer. */
@@ -282,7 +284,12 @@ export class FakeApiServer {
       }
       if (req.method === 'PUT') {
         if (!existing) return status(res, 404, `${route.resource} "${name}" not found`, 'NotFound');
-        if (body.metadata?.resourceVersion !== existing.metadata.resourceVersion) {
+        let current = existing;
+        if (this.interveningWrites > 0) {
+          this.interveningWrites -= 1;
+          current = this.upsert(route.resource, existing); // someone else's write: a new resourceVersion
+        }
+        if (body.metadata?.resourceVersion !== current.metadata.resourceVersion) {
           return status(res, 409, 'the object has been modified; please apply your changes to the latest version and try again', 'Conflict');
         }
         this.writes.push({ method: 'PUT', resource: route.resource, name });
