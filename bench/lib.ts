@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus, totalmem, release, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { generateCa, generateServing } from '../src/certs/generate.js';
 import { LOCALHOST_HOSTS } from '../src/certs/files.js';
+import type { LoadReply, LoadRequest } from './load-generator.js';
 
 export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const DOCKERFILE = fileURLToPath(new URL('../../Dockerfile', import.meta.url));
@@ -149,26 +149,64 @@ export interface RawLoad {
   errors: number;
 }
 
-/** Keep-alive HTTP/1.1 load over TLS with `connections` parallel connections, as the API server calls. */
+/**
+ * Keep-alive HTTP/1.1 load over TLS with `connections` parallel connections, as the API server calls.
+ * autocannon runs in a load-generator process of its own (see load-generator.ts for why), one per load
+ * running at the same time, kept for the next load.
+ */
 export async function loadRaw(server: RunningServer, ca: string, body: string, connections: number, opts: { seconds?: number; amount?: number }): Promise<RawLoad> {
-  const latencies: number[] = [];
-  const cpuBefore = cpuMs(server.child.pid as number);
-  const instance = autocannon({
-    url: `https://localhost:${server.port}/mutate`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    connections,
-    ...(opts.amount ? { amount: opts.amount } : { duration: opts.seconds ?? 5 }),
-    timeout: 10,
-    tlsOptions: { ca },
+  const generator = await idleGenerator();
+  const pid = server.child.pid as number;
+  const cpuBefore = cpuMs(pid);
+  const request: LoadRequest = { url: `https://localhost:${server.port}/mutate`, ca, body, connections, ...opts };
+  const reply = await new Promise<LoadReply>((resolve, reject) => {
+    const exited = (code: number | null) => reject(new Error(`load generator exited with ${code}`));
+    generator.once('exit', exited);
+    generator.once('message', (message) => {
+      generator.off('exit', exited);
+      resolve(message as LoadReply);
+    });
+    generator.send(request);
   });
-  instance.on('response', (_c, status, _b, ms) => {
-    if (status === 200) latencies.push(ms);
+  const cpu = cpuMs(pid) - cpuBefore;
+  setIdle(generator, true);
+  return { latencies: reply.latencies, cpuMs: cpu, seconds: reply.seconds, errors: reply.errors };
+}
+
+const LOAD_GENERATOR = fileURLToPath(new URL('./load-generator.js', import.meta.url));
+const idleGenerators: ChildProcess[] = [];
+
+/** A load generator waiting for work, or a new one once it has loaded autocannon. */
+function idleGenerator(): Promise<ChildProcess> {
+  const idle = idleGenerators.pop();
+  if (idle) {
+    setIdle(idle, false);
+    return Promise.resolve(idle);
+  }
+  return new Promise((resolve, reject) => {
+    // --expose-gc: the generator collects its garbage before each load, outside the measured window.
+    const child = fork(LOAD_GENERATOR, [], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    runningChildren.add(child);
+    child.once('exit', (code) => {
+      runningChildren.delete(child);
+      const i = idleGenerators.indexOf(child);
+      if (i >= 0) idleGenerators.splice(i, 1);
+      reject(new Error(`load generator exited with ${code} before it was ready`));
+    });
+    child.once('message', () => resolve(child));
   });
-  const result = await instance;
-  const cpu = cpuMs(server.child.pid as number) - cpuBefore;
-  return { latencies, cpuMs: cpu, seconds: result.duration, errors: result.errors + result.timeouts + result.non2xx };
+}
+
+/** An idle generator does not keep the benchmark's process alive; the exit handler above ends it. */
+function setIdle(generator: ChildProcess, idle: boolean): void {
+  if (idle) {
+    idleGenerators.push(generator);
+    generator.channel?.unref();
+    generator.unref();
+  } else {
+    generator.channel?.ref();
+    generator.ref();
+  }
 }
 
 /** Several runs of the same load taken together: CPU and requests summed, latencies pooled. */
