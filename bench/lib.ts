@@ -28,8 +28,8 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-// Never leave a server or a private key behind, however the benchmark ends (error, Ctrl-C, kill):
-// one set of handlers for every server and directory, rather than one per server.
+// Never leave a server, a load generator or a private key behind, however the benchmark ends (error,
+// Ctrl-C, kill): one set of handlers for every child process and directory, rather than one per child.
 const runningChildren = new Set<ChildProcess>();
 const temporaryDirs = new Set<string>();
 process.once('exit', () => {

@@ -71,7 +71,7 @@ test('no Secret: one is created, the files are written, the caBundle is set, and
 test('a certificate due for renewal is renewed with the same CA, so the caBundle stays', async () => {
   const ca = await generateCa('fleet-webhook-ca');
   const expiring = await generateServing(ca, serviceHosts('fleet-webhook', NS), new Date(), 10);
-  api.upsert('secrets', { metadata: { name: 'fleet-webhook-tls', namespace: NS }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(expiring.cert), 'tls.key': b64(expiring.key), 'ca.crt': b64(ca.cert), 'ca.key': b64(ca.key) } });
+  api.upsert('secrets', secretOf(ca, expiring));
   const m = await manager();
   expect(await m.ensure()).toBe('renewed');
   const renewed = new X509Certificate(secretData('tls.crt'));
@@ -87,9 +87,7 @@ test('a certificate due for renewal is renewed with the same CA, so the caBundle
 test('a caBundle reset by someone else is repaired at the next check', async () => {
   const m = await manager();
   await m.ensure();
-  const hook = api.get('mutatingwebhookconfigurations', undefined, 'fleet-webhook')!;
-  hook.webhooks[0].clientConfig.caBundle = b64('stale');
-  api.upsert('mutatingwebhookconfigurations', hook);
+  setCaBundle('stale');
   expect(await m.ensure()).toBe('kept');
   expect(caBundle()).toBe(secretData('ca.crt'));
 });
