@@ -187,6 +187,26 @@ describe('live cluster sources', () => {
     await eventually(() => h!.api.openWatches() === 2);
   });
 
+  test('watches closed at once with no event back off instead of reconnecting in a tight loop', async () => {
+    h = await harness();
+    await eventually(() => h!.api.openWatches() === 2);
+    const watches = () => h!.api.watchRequests('namespaces').length;
+    const before = watches();
+    h.api.closeWatchesAtOnce = true;
+    h.api.dropWatches();
+    await new Promise((r) => setTimeout(r, 1000));
+    // With backoff from 40 ms up to 300 ms, one second holds about six attempts; without it, hundreds.
+    expect(watches() - before).toBeLessThan(15);
+    const ns = h.sources.reflectors.find((r) => r.name === 'namespaces')!;
+    expect(ns.status().lastError).toMatch(/closed after \d+ ms with no event/);
+    await eventually(async () => expect((await h!.ready()).body).toMatch(/stale for/));
+
+    h.api.closeWatchesAtOnce = false;
+    h.api.namespace('fleet-default', { [MODE]: 'audit' });
+    await eventually(() => h!.sources.namespaces.modeFor('fleet-default') === 'audit', 5000);
+    await eventually(async () => expect((await h!.ready()).body).not.toMatch(/stale for/));
+  });
+
   test('a hung watch (half-open connection) is restarted by the watchdog', async () => {
     h = await harness();
     await eventually(() => h!.api.openWatches() === 2);

@@ -86,6 +86,8 @@ export class FakeApiServer {
   watchFailures: number[] = [];
   /** The next N watch requests get headers and then silence, forever (a half-open connection). */
   hangNextWatches = 0;
+  /** Every watch request gets 200 and is closed at once, with no event (a proxy or an API server going away). */
+  closeWatchesAtOnce = false;
   /** Answer 410 to an expired resourceVersion as an HTTP status instead of an ERROR event. */
   goneAsHttpStatus = false;
   /** The next N replaces (PUT) find the object written by someone else since it was read: 409 Conflict. */
@@ -340,6 +342,7 @@ export class FakeApiServer {
     const fromRv = Number(query.resourceVersion || 0);
     if (fromRv && fromRv < this.compactedRv && this.goneAsHttpStatus) return status(res, 410, 'too old resource version', 'Expired');
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    if (this.closeWatchesAtOnce) return void res.end();
     res.flushHeaders();
     const hanging = this.hangNextWatches > 0;
     if (hanging) this.hangNextWatches -= 1;

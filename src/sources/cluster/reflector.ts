@@ -61,6 +61,13 @@ export interface ReflectorStatus {
 class ExpiredError extends Error {}
 
 /**
+ * A watch the server ends sooner than this without delivering anything counts as a failure (as in
+ * client-go): an API server going away or a proxy that closes streams would otherwise be asked again
+ * at once, in a tight loop, since a normal end resets the backoff.
+ */
+const SHORT_WATCH_MS = 1000;
+
+/**
  * List, then watch from the list's resourceVersion, forever: the loop client-go's reflector runs,
  * built on the client library's Watch so that nothing in it stops for good. Every watch is bounded
  * server-side and restarted when it ends; errors back off exponentially with jitter; 410 Gone
@@ -198,12 +205,15 @@ export class Reflector<T extends KubeObject> {
       this.wake = () => finish();
       armWatchdog();
       this.state.watching = true;
+      const startedMs = Date.now();
+      let delivered = false;
       this.watch
         .watch(
           this.target.watchPath,
           query,
           (type: string, object: unknown) => {
             if (settled) return;
+            delivered = true;
             armWatchdog();
             this.contact();
             this.onEvent(type, object, finish);
@@ -211,7 +221,9 @@ export class Reflector<T extends KubeObject> {
           (err: unknown) => {
             if (errorStatus(err) === 410) finish(new ExpiredError('410'));
             else if (err && !isAbort(err)) finish(err);
-            else finish();
+            else if (!delivered && Date.now() - startedMs < SHORT_WATCH_MS) {
+              finish(new Error(`watch closed after ${Date.now() - startedMs} ms with no event`));
+            } else finish();
           },
         )
         .then(
