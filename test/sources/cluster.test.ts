@@ -4,6 +4,8 @@ import { admissionReview, CATTLE_OS, CONTROL_PLANE, DEDICATED, fleetControllerDe
 import { decodePatch, makePki, post, type TestPki } from '../support/tls.js';
 import { getHealth, startTestServer, type TestServer } from '../support/server.js';
 import { eventually } from '../support/eventually.js';
+import { memoryLogger } from '../support/logger.js';
+import type { Logger } from 'pino';
 import type { RestartReason } from '../../src/sources/cluster/reflector.js';
 
 const MODE = 'fleet-webhook.io/mode';
@@ -22,7 +24,7 @@ interface Harness {
   stop(): Promise<void>;
 }
 
-async function harness(opts: { apiDown?: boolean; resyncMs?: number; seed?: (api: FakeApiServer) => void } = {}): Promise<Harness> {
+async function harness(opts: { apiDown?: boolean; resyncMs?: number; seed?: (api: FakeApiServer) => void; log?: Logger } = {}): Promise<Harness> {
   const api = new FakeApiServer({ cert: pki.serving.cert, key: pki.serving.key, ca: pki.ca.cert });
   if (opts.apiDown) await api.reservePort();
   else await api.start();
@@ -30,6 +32,7 @@ async function harness(opts: { apiDown?: boolean; resyncMs?: number; seed?: (api
   const restarts: RestartReason[] = [];
   const sources = await testClusterSources(api, {
     resyncMs: opts.resyncMs ?? 60_000,
+    ...(opts.log ? { log: opts.log } : {}),
     watchdogMs: 700,
     backoffInitialMs: 40,
     backoffMaxMs: 300,
@@ -96,6 +99,28 @@ describe('live cluster sources', () => {
     const extra = { key: 'example.com/new-taint', operator: 'Exists', effect: 'NoSchedule' };
     h.api.upsert('deployments', fleetControllerDeployment([CATTLE_OS, extra]));
     await eventually(async () => expect(tolerationsAdded(await h!.admit())).toEqual([extra]));
+  });
+
+  test('controller tolerations the webhook cannot read are reported in every admission, not dropped silently', async () => {
+    const logs = memoryLogger('info');
+    h = await harness({ log: logs.log });
+    await eventually(async () => (await h!.ready()).status === 200);
+    const unreadable = fleetControllerDeployment();
+    unreadable.spec.template.spec.tolerations = [{ key: 7, operator: 'Exists' }];
+    h.api.upsert('deployments', unreadable);
+    const r = await eventually(async () => {
+      const r = await h!.admit();
+      expect(r.warnings?.[0]).toBe('fleet-webhook: controller cattle-fleet-system/fleet-controller tolerations unreadable; no controller tolerations added');
+      return r;
+    });
+    expect(tolerationsAdded(r)).toEqual([]);
+    expect(logs.lines().find((l) => l.msg === 'no controller tolerations to add')).toMatchObject({
+      level: 40,
+      reason: 'tolerations unreadable: cattle-fleet-system/fleet-controller: toleration 0 field key must be a string',
+    });
+    h.api.upsert('deployments', fleetControllerDeployment());
+    await eventually(async () => expect(tolerationsAdded(await h!.admit())).toEqual([CONTROL_PLANE, DEDICATED]));
+    expect((await h.admit()).warnings).toBeUndefined();
   });
 
   test('a deleted and re-created controller Deployment', async () => {

@@ -31,7 +31,8 @@ export class ControllerTolerationStore implements ReflectorStore<V1Deployment>, 
   constructor(
     private readonly namespace: string,
     private readonly name: string,
-    private readonly onChange?: (tolerations: readonly Toleration[] | undefined) => void,
+    /** `missing` says why there are none: `not found`, or `tolerations unreadable: ` and why. */
+    private readonly onChange?: (tolerations: readonly Toleration[] | undefined, missing?: string) => void,
   ) {
     this.snap = { tolerations: [], warning: this.missingWarning('not synced yet') };
   }
@@ -51,8 +52,11 @@ export class ControllerTolerationStore implements ReflectorStore<V1Deployment>, 
     let tolerations: Toleration[];
     try {
       tolerations = controllerTolerations(item, `${this.namespace}/${this.name}`);
-    } catch {
-      tolerations = [];
+    } catch (err) {
+      // Said in every admission's warning (which must stay short) and in the log with the detail,
+      // rather than adding nothing silently.
+      this.setMissing('tolerations unreadable', (err as Error).message);
+      return;
     }
     const identity = 'found:' + tolerations.map(tolerationIdentity).join('\n');
     if (identity === this.identity) return;
@@ -65,12 +69,12 @@ export class ControllerTolerationStore implements ReflectorStore<V1Deployment>, 
     if (item.metadata?.name === this.name) this.setMissing('not found');
   }
 
-  private setMissing(why: string): void {
-    const identity = `missing:${why}`;
+  private setMissing(why: string, detail?: string): void {
+    const identity = `missing:${why}:${detail ?? ''}`;
     if (identity === this.identity) return;
     this.identity = identity;
     this.snap = { tolerations: [], warning: this.missingWarning(why) };
-    this.onChange?.(undefined);
+    this.onChange?.(undefined, detail ? `${why}: ${detail}` : why);
   }
 
   private missingWarning(why: string): string {

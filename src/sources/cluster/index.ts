@@ -56,8 +56,10 @@ export function startClusterSources(opts: ClusterSourceOptions): ClusterSources 
   let controller: ControllerTolerationStore | undefined;
   if (!opts.staticTolerations) {
     const { controllerNamespace: ns, controllerName: name } = opts;
-    controller = new ControllerTolerationStore(ns, name, (t) =>
-      opts.log.info({ namespace: ns, name, tolerations: t?.length ?? null }, t ? 'controller tolerations updated' : 'controller Deployment not found'),
+    controller = new ControllerTolerationStore(ns, name, (t, missing) =>
+      t
+        ? opts.log.info({ namespace: ns, name, tolerations: t.length }, 'controller tolerations updated')
+        : opts.log.warn({ namespace: ns, name, reason: missing }, 'no controller tolerations to add'),
     );
     reflectors.push(new Reflector(controllerTarget(kc, ns, name), controller, reflectorOptions) as Reflector<KubeObject>);
   }
