@@ -18,7 +18,7 @@ export interface Decision {
   response: AdmissionResponse;
   outcome: Outcome;
   /** Why an `error` outcome allowed the object unchanged. */
-  failReason?: 'internal_error' | 'deadline';
+  failReason?: 'internal_error' | 'deadline' | 'namespace_unknown';
   /** Selector collisions the workload takes part in (after mutation); warned, never changed. */
   collisions?: { otherKind: SelectingKind; text: string }[];
   /** The workload kind when supported, else the request's kind (bounded: only for metrics of supported kinds). */
@@ -39,6 +39,11 @@ export interface Evaluation {
 /** One interface for every way a review is answered (server, offline command, tests). */
 export interface AdmissionHandler {
   handle(request: AdmissionRequest): Decision;
+  /**
+   * What must be fetched before `handle` can decide, or undefined when nothing is (the usual case,
+   * which stays synchronous). A rejection means it could not be fetched in time.
+   */
+  prepare?(request: AdmissionRequest): Promise<void> | undefined;
 }
 
 export interface HandlerOptions {
@@ -78,6 +83,16 @@ export class MutatingHandler implements AdmissionHandler {
       this.opts.log.error({ err, uid: request.uid }, 'admission failed; allowing unchanged');
       return failOpen(request.uid, 'internal_error', 'fleet-webhook: internal error, object not mutated');
     }
+  }
+
+  /** A namespace the mode source has not seen yet (a watch behind the API server) is looked up first. */
+  prepare(request: AdmissionRequest): Promise<void> | undefined {
+    const source = this.opts.modeSource;
+    const namespace = request.namespace;
+    if (!source.lookUp || !namespace || source.modeFor(namespace) !== undefined || this.opts.protectedNamespaces.has(namespace)) return undefined;
+    if (request.operation !== 'CREATE' || request.subResource) return undefined;
+    if (!supportedKind(request.kind.group, request.kind.version, request.kind.kind)) return undefined;
+    return source.lookUp(namespace);
   }
 
   /**

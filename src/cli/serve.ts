@@ -112,6 +112,7 @@ async function buildSources(v: Record<string, unknown>, standalone: boolean, mod
     hooks: {
       onRestart: (source, reason) => metrics.sourceRestarted(source, reason),
       onSync: (source) => metrics.sourceSynced(source),
+      onNamespaceLookup: (result) => metrics.namespaceLookedUp(result),
     },
   });
 }

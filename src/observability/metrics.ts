@@ -5,6 +5,7 @@ import type { Decision } from '../admission/handler.js';
 import type { AdmissionRequest } from '../admission/review.js';
 import type { AdmissionObserver } from '../server/https-server.js';
 import type { RestartReason } from '../sources/cluster/reflector.js';
+import type { LookupResult } from '../sources/cluster/namespaces.js';
 
 // The label spaces: every value a label can take, the last one catching anything else.
 const KIND: Dimension = { name: 'kind', values: ['Job', 'CronJob', 'Deployment', 'other'] };
@@ -53,7 +54,7 @@ export class Metrics implements AdmissionObserver {
   private readonly wouldMutate = new DenseCounter('fleet_webhook_audit_would_mutate_total', 'Changes computed but not applied in audit mode, by kind and change', [KIND, CHANGE]);
   private readonly failOpen = new Counter({
     name: 'fleet_webhook_fail_open_total',
-    help: 'Requests allowed without mutation because of a problem, by reason (internal_error, deadline, overload)',
+    help: 'Requests allowed without mutation because of a problem, by reason (internal_error, deadline, overload, namespace_unknown)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -67,6 +68,12 @@ export class Metrics implements AdmissionObserver {
     name: 'fleet_webhook_selector_collisions_total',
     help: 'Selector collisions found at admission, by the new workload kind and the kind whose selector matches',
     labelNames: ['kind', 'other_kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly namespaceLookups = new Counter({
+    name: 'fleet_webhook_namespace_lookups_total',
+    help: 'Namespaces read from the API server because the watch had not delivered them yet, by result (opted_in, not_opted_in, failed, throttled)',
+    labelNames: ['result'] as const,
     registers: [this.registry],
   });
   private readonly lastSync = new Gauge({
@@ -136,6 +143,10 @@ export class Metrics implements AdmissionObserver {
 
   sourceRestarted(source: string, reason: RestartReason): void {
     this.restarts.inc({ source, reason });
+  }
+
+  namespaceLookedUp(result: LookupResult): void {
+    this.namespaceLookups.inc({ result });
   }
 
   sourceSynced(source: string): void {

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { failOpen, type AdmissionHandler, type Decision } from '../admission/handler.js';
-import { BadReviewError, readReview, reviewResponse, type AdmissionRequest } from '../admission/review.js';
+import { BadReviewError, readReview, reviewResponse, type AdmissionRequest, type ReviewVersion } from '../admission/review.js';
 import { secureContextOptions, type TlsMaterial } from './tls.js';
 import { answersInBatch, Batch } from './batch.js';
 
@@ -168,16 +168,41 @@ export function createAdmissionServer(opts: AdmissionServerOptions): AdmissionSe
       void reply.code(400).send({ error: 'Bad Request', message: `not an AdmissionReview: ${err.message}` });
       return;
     }
+    const pending = handler.prepare?.(review.request);
+    if (pending) {
+      const { request: admission, version } = review;
+      pending
+        .then(
+          () => decide(request, reply, admission, version),
+          (err: Error) => {
+            // Debug only: the source logs each failed read once, and throttled lookups can come in
+            // floods; the fail-open metric counts every admission.
+            log.debug({ uid: admission.uid, namespace: admission.namespace, err: err.message }, 'namespace mode unknown; allowing unchanged');
+            const decision = failOpen(admission.uid, 'namespace_unknown', 'fleet-webhook: namespace not in the cache yet and could not be read; allowed unchanged');
+            send(request, reply, admission, version, decision);
+          },
+        )
+        .catch((err: Error) => void reply.send(err));
+      return;
+    }
+    decide(request, reply, review.request, review.version);
+  }
+
+  function decide(request: FastifyRequest, reply: FastifyReply, admission: AdmissionRequest, version: ReviewVersion): void {
     let decision: Decision;
     const waitedMs = elapsedMs(request);
     if (waitedMs > opts.deadlineMs) {
-      decision = failOpen(review.request.uid, 'deadline', 'fleet-webhook: deadline exceeded before the object could be mutated; allowed unchanged');
-      log.warn({ uid: review.request.uid, waitedMs: Math.round(waitedMs) }, 'deadline exceeded; allowing unchanged');
+      decision = failOpen(admission.uid, 'deadline', 'fleet-webhook: deadline exceeded before the object could be mutated; allowed unchanged');
+      log.warn({ uid: admission.uid, waitedMs: Math.round(waitedMs) }, 'deadline exceeded; allowing unchanged');
     } else {
-      decision = handler.handle(review.request);
+      decision = handler.handle(admission);
     }
-    observer?.decided(decision, review.request, elapsedMs(request) / 1000);
-    void reply.header('content-type', 'application/json; charset=utf-8').send(reviewResponse(review.version, decision.response));
+    send(request, reply, admission, version, decision);
+  }
+
+  function send(request: FastifyRequest, reply: FastifyReply, admission: AdmissionRequest, version: ReviewVersion, decision: Decision): void {
+    observer?.decided(decision, admission, elapsedMs(request) / 1000);
+    void reply.header('content-type', 'application/json; charset=utf-8').send(reviewResponse(version, decision.response));
   }
 
   return {

@@ -19,6 +19,14 @@ export interface TolerationSource {
 /** Decides, per namespace, whether and how the webhook acts. undefined: the namespace has not opted in. */
 export interface NamespaceModeSource {
   modeFor(namespace: string): Mode | undefined;
+  /**
+   * For a namespace `modeFor` does not know: ask the API server, after which `modeFor` answers from
+   * what it said. A cache fed by a watch can be behind the API server, which only calls the webhook
+   * for namespaces its selector matched, so a namespace labelled just before a workload was created
+   * in it would otherwise be passed over. Returns undefined when there is nothing to ask (no live
+   * source, or an answer remembered); the promise rejects when no answer came in time.
+   */
+  lookUp?(namespace: string): Promise<void> | undefined;
 }
 
 export function parseMode(value: unknown): Mode | undefined {

@@ -57,6 +57,37 @@ describe('MutatingHandler', () => {
     expect(handler.handle(req).outcome).toBe('ignored');
   });
 
+  test('prepare asks the mode source about an unknown namespace only for a CREATE of a supported kind', async () => {
+    const asked: string[] = [];
+    const modes = new Map([['fleet-default', 'enforce' as const]]);
+    const modeSource = {
+      modeFor: (ns: string) => modes.get(ns as 'fleet-default'),
+      lookUp: (ns: string) => {
+        asked.push(ns);
+        modes.set(ns as 'fleet-default', 'enforce');
+        return Promise.resolve();
+      },
+    };
+    const { handler } = standaloneHandler({ modeSource });
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'fresh' }, spec: { containers: [] } };
+    for (const req of [
+      requestOf(gitjobJob()), // known
+      requestOf(gitjobJob('r', 'aaaaa', 'kube-system')), // protected
+      requestOf(gitjobJob('r', 'aaaaa', 'fresh'), { operation: 'UPDATE' }),
+      requestOf(gitjobJob('r', 'aaaaa', 'fresh'), { subResource: 'status' }),
+      requestOf(pod),
+    ]) {
+      expect(handler.prepare(req)).toBeUndefined();
+    }
+    expect(asked).toEqual([]);
+    const req = requestOf(gitjobJob('r', 'aaaaa', 'fresh'));
+    expect(handler.handle(req).outcome).toBe('ignored');
+    await handler.prepare(req);
+    expect(asked).toEqual(['fresh']);
+    expect(handler.handle(req).outcome).toBe('mutated');
+    expect(handler.prepare(req)).toBeUndefined();
+  });
+
   test('kube-system and the other protected namespaces are never mutated', () => {
     const { handler } = standaloneHandler();
     for (const ns of ['kube-system', 'kube-public', 'kube-node-lease']) {

@@ -6,6 +6,7 @@ import { getHealth, startTestServer, type TestServer } from '../support/server.j
 import { eventually } from '../support/eventually.js';
 import { memoryLogger } from '../support/logger.js';
 import type { Logger } from 'pino';
+import { Metrics } from '../../src/observability/metrics.js';
 import type { RestartReason } from '../../src/sources/cluster/reflector.js';
 
 const MODE = 'fleet-webhook.io/mode';
@@ -24,7 +25,7 @@ interface Harness {
   stop(): Promise<void>;
 }
 
-async function harness(opts: { apiDown?: boolean; resyncMs?: number; seed?: (api: FakeApiServer) => void; log?: Logger } = {}): Promise<Harness> {
+async function harness(opts: { apiDown?: boolean; resyncMs?: number; seed?: (api: FakeApiServer) => void; log?: Logger; metrics?: Metrics } = {}): Promise<Harness> {
   const api = new FakeApiServer({ cert: pki.serving.cert, key: pki.serving.key, ca: pki.ca.cert });
   if (opts.apiDown) await api.reservePort();
   else await api.start();
@@ -36,9 +37,10 @@ async function harness(opts: { apiDown?: boolean; resyncMs?: number; seed?: (api
     watchdogMs: 700,
     backoffInitialMs: 40,
     backoffMaxMs: 300,
-    hooks: { onRestart: (_s, reason) => restarts.push(reason) },
+    namespaceLookupTimeoutMs: 500,
+    hooks: { onRestart: (_s, reason) => restarts.push(reason), onNamespaceLookup: (result) => opts.metrics?.namespaceLookedUp(result) },
   });
-  const server = await startTestServer({ ownNamespace: 'fleet-webhook-system' }, { sources }, pki);
+  const server = await startTestServer({ ownNamespace: 'fleet-webhook-system' }, { sources, metrics: opts.metrics }, pki);
   return {
     api,
     sources,
@@ -155,6 +157,73 @@ describe('live cluster sources', () => {
     await eventually(async () => expect(await h!.admit()).toEqual({ uid: expect.any(String), allowed: true }));
     h.api.delete('namespaces', undefined, 'cattle-fleet-system');
     await eventually(() => h!.sources.namespaces.modeFor('cattle-fleet-system') === undefined);
+  });
+
+  describe('a namespace the watch has not delivered yet (labelled just before the workload was created)', () => {
+    const lookups = (api: FakeApiServer, name: string) => api.requests.filter((r) => r.path === `/api/v1/namespaces/${name}`).length;
+
+    test('is read from the API server once, and the workload is mutated by its mode', async () => {
+      const metrics = new Metrics();
+      h = await harness({ metrics });
+      await eventually(async () => (await h!.ready()).status === 200);
+      h.api.upsert('namespaces', { metadata: { name: 'fresh', labels: { [MODE]: 'enforce' } } }, true);
+      h.api.upsert('namespaces', { metadata: { name: 'fresh-audit', labels: { [MODE]: 'audit' } } }, true);
+      expect(h.sources.namespaces.modeFor('fresh')).toBeUndefined();
+
+      const [first, second] = await Promise.all([h.admit(gitjobJob('r', 'aaaaa', 'fresh')), h.admit(gitjobJob('r', 'bbbbb', 'fresh'))]);
+      for (const r of [first, second]) expect(tolerationsAdded(r)).toEqual([CONTROL_PLANE, DEDICATED]);
+      expect((await h.admit(gitjobJob('r', 'ccccc', 'fresh'))).patchType).toBe('JSONPatch');
+      expect(lookups(h.api, 'fresh')).toBe(1); // concurrent admissions share one read, later ones use its answer
+
+      const audited = await h.admit(gitjobJob('r', 'aaaaa', 'fresh-audit'));
+      expect(audited.patch).toBeUndefined();
+      expect(audited.warnings).toContainEqual(expect.stringMatching(/^fleet-webhook audit: would add 2 tolerations/));
+
+      const text = (await metrics.expose()).body;
+      expect(text).toMatch(/fleet_webhook_namespace_lookups_total\{result="opted_in"\} 2/);
+    });
+
+    test('a namespace that has not opted in is read once and then remembered, not read per request', async () => {
+      h = await harness();
+      await eventually(async () => (await h!.ready()).status === 200);
+      h.api.namespace('plain');
+      for (let i = 0; i < 3; i++) expect(await h.admit(gitjobJob('r', `aaaa${i}`, 'plain'))).toEqual({ uid: expect.any(String), allowed: true });
+      expect(lookups(h.api, 'plain')).toBe(1);
+    });
+
+    test('when the API server does not answer, the workload is allowed unchanged with a warning, counted as fail-open', async () => {
+      const metrics = new Metrics();
+      h = await harness({ metrics });
+      await eventually(async () => (await h!.ready()).status === 200);
+      h.api.upsert('namespaces', { metadata: { name: 'locked', labels: { [MODE]: 'enforce' } } }, true);
+      h.api.forbidden = ['/api/v1/namespaces/locked'];
+      const r = await h.admit(gitjobJob('r', 'aaaaa', 'locked'));
+      expect(r).toEqual({ uid: expect.any(String), allowed: true, warnings: ['fleet-webhook: namespace not in the cache yet and could not be read; allowed unchanged'] });
+      const text = (await metrics.expose()).body;
+      expect(text).toMatch(/fleet_webhook_fail_open_total\{reason="namespace_unknown"\} 1/);
+      expect(text).toMatch(/fleet_webhook_namespace_lookups_total\{result="failed"\} 1/);
+
+      // a failure is not remembered: once the API server answers, the next admission is mutated
+      h.api.forbidden = [];
+      expect((await h.admit(gitjobJob('r', 'bbbbb', 'locked'))).patchType).toBe('JSONPatch');
+    });
+
+    test('a read slower than the lookup timeout fails open in time, and its answer serves the next admission', async () => {
+      const logs = memoryLogger('info');
+      h = await harness({ log: logs.log });
+      await eventually(async () => (await h!.ready()).status === 200);
+      h.api.upsert('namespaces', { metadata: { name: 'slow', labels: { [MODE]: 'enforce' } } }, true);
+      h.api.delayReadsMs = 900; // the harness waits 500 ms
+      const r = await h.admit(gitjobJob('r', 'aaaaa', 'slow'));
+      expect(r.patch).toBeUndefined();
+      expect(r.warnings).toEqual(['fleet-webhook: namespace not in the cache yet and could not be read; allowed unchanged']);
+      await eventually(() => h!.sources.namespaces.modeFor('slow') === 'enforce');
+      expect((await h.admit(gitjobJob('r', 'bbbbb', 'slow'))).patchType).toBe('JSONPatch');
+      expect(lookups(h.api, 'slow')).toBe(1);
+      const line = logs.lines().find((l) => l.msg === 'namespace not in the cache yet; read it from the API server');
+      expect(line).toMatchObject({ level: 30, namespace: 'slow', result: 'opted_in' });
+      expect(line.ms).toBeGreaterThanOrEqual(850); // the operator sees the read was slow
+    });
   });
 
   test('API server down at start: not ready, then ready once it answers', async () => {

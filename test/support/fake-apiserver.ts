@@ -94,6 +94,8 @@ export class FakeApiServer {
   interveningWrites = 0;
   /** Path prefixes answered 403 Forbidden. */
   forbidden: string[] = [];
+  /** Reads of single objects (GET by name) are answered this much later. */
+  delayReadsMs = 0;
   /** Items per list page when the client does not ask for fewer. */
   pageSize = 500;
 
@@ -266,8 +268,13 @@ export class FakeApiServer {
   /** Single objects: GET, POST (create, 409 if it exists), PUT (replace; 409 on a stale resourceVersion), DELETE. */
   private serveObject(req: IncomingMessage, res: ServerResponse, route: Route): void {
     if (req.method === 'GET' && route.name) {
-      const found = this.get(route.resource, route.namespace, route.name);
-      return found ? send(res, 200, found) : status(res, 404, `${route.resource} "${route.name}" not found`, 'NotFound');
+      const answer = () => {
+        const found = this.get(route.resource, route.namespace, route.name as string);
+        found ? send(res, 200, found) : status(res, 404, `${route.resource} "${route.name}" not found`, 'NotFound');
+      };
+      if (this.delayReadsMs > 0) setTimeout(answer, this.delayReadsMs);
+      else answer();
+      return;
     }
     if (req.method === 'DELETE' && route.name) {
       this.delete(route.resource, route.namespace, route.name);

@@ -4,7 +4,7 @@ import type { ReadinessCheck } from '../../server/health-server.js';
 import type { TolerationSource } from '../types.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { ControllerTolerationStore, controllerTarget } from './controller.js';
-import { NamespaceModeStore, namespaceTarget } from './namespaces.js';
+import { NamespaceModeStore, namespaceReader, namespaceTarget, type LookupResult } from './namespaces.js';
 import { Reflector, type KubeObject, type ReflectorOptions } from './reflector.js';
 import { WorkloadRecordStore, workloadTargets } from './workloads.js';
 import { RecordIndex } from '../../collisions/record-index.js';
@@ -22,8 +22,12 @@ export interface ClusterSourceOptions {
   watchdogMs?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
+  /** A namespace the watch has not delivered yet is read live; an admission waits this long for it (default 1000). */
+  namespaceLookupTimeoutMs?: number;
+  /** How long such an answer stands in for the watch (default 30 s). */
+  namespaceLookupRememberMs?: number;
   log: Logger;
-  hooks?: Pick<ReflectorOptions, 'onRestart' | 'onSync'>;
+  hooks?: Pick<ReflectorOptions, 'onRestart' | 'onSync'> & { onNamespaceLookup?: (result: LookupResult) => void };
   /** Also cache Deployment/Service selectors and pod labels cluster-wide (needs list/watch on them). */
   detectCollisions?: boolean;
 }
@@ -49,9 +53,24 @@ export function startClusterSources(opts: ClusterSourceOptions): ClusterSources 
     watchdogMs: opts.watchdogMs ?? opts.watchTimeoutSeconds * 1000 + 30_000,
     backoffInitialMs: opts.backoffInitialMs,
     backoffMaxMs: opts.backoffMaxMs,
-    ...opts.hooks,
+    onRestart: opts.hooks?.onRestart,
+    onSync: opts.hooks?.onSync,
   };
-  const namespaces = new NamespaceModeStore();
+  const namespaces = new NamespaceModeStore({
+    read: namespaceReader(kc),
+    timeoutMs: opts.namespaceLookupTimeoutMs ?? 1000,
+    rememberMs: opts.namespaceLookupRememberMs ?? 30_000,
+    ratePerSecond: 5,
+    burst: 20,
+    onLookup: (namespace, result, detail) => {
+      opts.hooks?.onNamespaceLookup?.(result);
+      // One line per read (a read slower than the timeout shows here with its ms); throttled
+      // lookups come in floods, if at all: the metric counts them, the log only at debug.
+      if (result === 'failed') opts.log.warn({ namespace, err: detail?.error, ms: detail?.ms }, 'namespace not in the cache yet, and reading it failed');
+      else if (result === 'throttled') opts.log.debug({ namespace }, 'namespace not in the cache yet; over the lookup rate, not asked');
+      else opts.log.info({ namespace, result, ms: detail?.ms }, 'namespace not in the cache yet; read it from the API server');
+    },
+  });
   const reflectors: Reflector<KubeObject>[] = [new Reflector(namespaceTarget(kc), namespaces, reflectorOptions) as Reflector<KubeObject>];
   let controller: ControllerTolerationStore | undefined;
   if (!opts.staticTolerations) {

@@ -297,13 +297,15 @@ function isAbort(err: unknown): boolean {
   return (err as { name?: string })?.name === 'AbortError' || (err as { type?: string })?.type === 'aborted';
 }
 
-function errorStatus(err: unknown): number | undefined {
+/** The HTTP status of a client-library error (ApiException's `code`), if it has one. */
+export function errorStatus(err: unknown): number | undefined {
   const e = err as { code?: unknown; statusCode?: unknown };
   const status = e?.code ?? e?.statusCode;
   return typeof status === 'number' ? status : undefined;
 }
 
-function errorMessage(err: unknown): string {
+/** One line for logs: the status and the first line of the message (ApiException adds body and headers). */
+export function errorMessage(err: unknown): string {
   const status = errorStatus(err);
   const e = err as { message?: string };
   const base = e?.message?.split('\n')[0] ?? String(err);
