@@ -38,6 +38,7 @@ async function harness(opts: { apiDown?: boolean; resyncMs?: number; seed?: (api
     backoffInitialMs: 40,
     backoffMaxMs: 300,
     namespaceLookupTimeoutMs: 500,
+    listTimeoutMs: 400,
     hooks: { onRestart: (_s, reason) => restarts.push(reason), onNamespaceLookup: (result) => opts.metrics?.namespaceLookedUp(result) },
   });
   const server = await startTestServer({ ownNamespace: 'fleet-webhook-system' }, { sources, metrics: opts.metrics }, pki);
@@ -246,6 +247,15 @@ describe('live cluster sources', () => {
     h = await harness({ seed: (api) => { defaultSeed(api); api.listFailures = [500, 500, 503]; } });
     await eventually(async () => (await h!.ready()).status === 200);
     expect(h.api.requests.filter((r) => r.query.watch !== 'true').length).toBeGreaterThanOrEqual(5);
+  });
+
+  test('a list that is never answered times out and is retried, instead of leaving the cache stale for good', async () => {
+    h = await harness({ seed: (api) => { defaultSeed(api); api.hangNextLists = 2; } });
+    await eventually(async () => (await h!.ready()).status === 200, 5000);
+    const ns = h.sources.reflectors.find((r) => r.name === 'namespaces')!;
+    expect(ns.status().lastError).toBeUndefined(); // cleared by the list that succeeded
+    expect(h.restarts).toContain('error');
+    expect(h.api.requests.filter((r) => r.query.watch !== 'true').length).toBeGreaterThanOrEqual(4);
   });
 
   test('a watch dropped mid-stream recovers and delivers what changed meanwhile', async () => {

@@ -82,6 +82,8 @@ export class FakeApiServer {
   readonly requests: RecordedRequest[] = [];
   /** Status codes to answer the next list requests with (one each). */
   listFailures: number[] = [];
+  /** The next N list requests are never answered (a half-open connection, or a stuck API server). */
+  hangNextLists = 0;
   /** Status codes to answer the next watch requests with (one each). */
   watchFailures: number[] = [];
   /** The next N watch requests get headers and then silence, forever (a half-open connection). */
@@ -319,6 +321,10 @@ export class FakeApiServer {
   private serveList(res: ServerResponse, route: Route, query: Record<string, string>, matches: (o: Obj) => boolean): void {
     const failure = this.listFailures.shift();
     if (failure) return status(res, failure, 'injected failure');
+    if (this.hangNextLists > 0) {
+      this.hangNextLists -= 1;
+      return;
+    }
     const col = COLLECTIONS[route.resource];
     const all = [...this.store(route.resource).values()]
       .filter((o) => !route.namespace || o.metadata?.namespace === route.namespace)

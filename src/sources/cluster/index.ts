@@ -20,6 +20,8 @@ export interface ClusterSourceOptions {
   watchTimeoutSeconds: number;
   /** Silence after which a watch is presumed dead; default: the watch timeout plus 30 s. */
   watchdogMs?: number;
+  /** A list page not answered within this is retried (default 60 s). */
+  listTimeoutMs?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   /** A namespace the watch has not delivered yet is read live; an admission waits this long for it (default 1000). */
@@ -51,6 +53,7 @@ export function startClusterSources(opts: ClusterSourceOptions): ClusterSources 
     watchTimeoutSeconds: opts.watchTimeoutSeconds,
     resyncMs: opts.resyncMs,
     watchdogMs: opts.watchdogMs ?? opts.watchTimeoutSeconds * 1000 + 30_000,
+    listTimeoutMs: opts.listTimeoutMs,
     backoffInitialMs: opts.backoffInitialMs,
     backoffMaxMs: opts.backoffMaxMs,
     onRestart: opts.hooks?.onRestart,

@@ -1,6 +1,7 @@
 import { CoreV1Api, type KubeConfig, type V1Namespace } from '@kubernetes/client-node';
 import { MODE_LABEL, parseMode, type Mode, type NamespaceModeSource } from '../types.js';
 import { errorMessage, errorStatus, type ListWatchTarget, type ReflectorStore } from './reflector.js';
+import { withTimeout } from './timeout.js';
 
 /** Only namespaces carrying the opt-in label are listed and watched. */
 export function namespaceTarget(kc: KubeConfig): ListWatchTarget<V1Namespace> {
@@ -166,20 +167,4 @@ export class NamespaceModeStore implements ReflectorStore<V1Namespace>, Namespac
       this.superseded.delete(namespace);
     }
   }
-}
-
-function withTimeout(pending: Promise<void>, ms: number, message: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(message)), ms);
-    pending.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      (err) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }

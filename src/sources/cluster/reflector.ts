@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { Backoff, jittered } from './backoff.js';
+import { withTimeout } from './timeout.js';
 
 /** A Kubernetes object as the reflector sees it: only metadata is required. */
 export interface KubeObject {
@@ -42,6 +43,8 @@ export interface ReflectorOptions {
   resyncMs: number;
   /** A watch that delivered nothing for this long is presumed half-open and restarted. */
   watchdogMs: number;
+  /** A list page not answered within this is an error (retried with backoff); default 60 s. */
+  listTimeoutMs?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   random?: () => number;
@@ -157,7 +160,9 @@ export class Reflector<T extends KubeObject> {
     let token: string | undefined;
     let resourceVersion = '';
     do {
-      const page = await this.target.list(token);
+      // Bounded: a list never answered (a half-open connection) would otherwise stop the loop for good.
+      const timeoutMs = this.opts.listTimeoutMs ?? 60_000;
+      const page = await withTimeout(this.target.list(token), timeoutMs, `list not answered within ${timeoutMs} ms`);
       items.push(...page.items);
       token = page.continueToken || undefined;
       resourceVersion = page.resourceVersion;
