@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { generateCa, generateServing, serviceHosts, type CertificatePair } from './generate.js';
 import { certificateFiles, type CertificateFiles } from './files.js';
+import { errorStatus } from '../sources/cluster/api-errors.js';
 
 export interface SelfManagedOptions {
   kubeConfig: KubeConfig;
@@ -75,7 +76,7 @@ export class CertificateManager {
         secret = await this.writeSecret(secret, ca, serving);
         this.opts.log.info({ secret: this.opts.secretName, notAfter: new X509Certificate(serving.cert).validTo }, `serving certificate ${outcome}`);
       } catch (err) {
-        if ((err as { code?: number }).code !== 409) throw err;
+        if (errorStatus(err) !== 409) throw err;
         // Another replica wrote first: use its certificate.
         secret = await this.readSecret();
         pair = secret && this.usable(secret);
@@ -108,7 +109,7 @@ export class CertificateManager {
     try {
       return await this.core.readNamespacedSecret({ name: this.opts.secretName, namespace: this.opts.namespace });
     } catch (err) {
-      if ((err as { code?: number }).code === 404) return undefined;
+      if (errorStatus(err) === 404) return undefined;
       throw err;
     }
   }
@@ -210,7 +211,7 @@ export class CertificateManager {
         this.opts.log.info({ webhook: this.opts.webhookName, cas: caCerts.length }, 'caBundle updated');
         return;
       } catch (err) {
-        if ((err as { code?: number }).code !== 409 || attempt >= 3) throw err;
+        if (errorStatus(err) !== 409 || attempt >= 3) throw err;
       }
     }
   }

@@ -1,6 +1,7 @@
 import { CoreV1Api, type KubeConfig, type V1Namespace } from '@kubernetes/client-node';
 import { MODE_LABEL, parseMode, type Mode, type NamespaceModeSource } from '../types.js';
-import { errorMessage, errorStatus, type ListWatchTarget, type ReflectorStore } from './reflector.js';
+import type { ListWatchTarget, ReflectorStore } from './reflector.js';
+import { errorMessage, errorStatus } from './api-errors.js';
 import { withTimeout } from './timeout.js';
 
 /** Only namespaces carrying the opt-in label are listed and watched. */

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { Backoff, jittered } from './backoff.js';
 import { withTimeout } from './timeout.js';
+import { errorMessage, errorStatus } from './api-errors.js';
 
 /** A Kubernetes object as the reflector sees it: only metadata is required. */
 export interface KubeObject {
@@ -300,19 +301,4 @@ export class Reflector<T extends KubeObject> {
 
 function isAbort(err: unknown): boolean {
   return (err as { name?: string })?.name === 'AbortError' || (err as { type?: string })?.type === 'aborted';
-}
-
-/** The HTTP status of a client-library error (ApiException's `code`), if it has one. */
-export function errorStatus(err: unknown): number | undefined {
-  const e = err as { code?: unknown; statusCode?: unknown };
-  const status = e?.code ?? e?.statusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-/** One line for logs: the status and the first line of the message (ApiException adds body and headers). */
-export function errorMessage(err: unknown): string {
-  const status = errorStatus(err);
-  const e = err as { message?: string };
-  const base = e?.message?.split('\n')[0] ?? String(err);
-  return typeof status === 'number' ? `HTTP ${status}: ${base}` : base;
 }

@@ -1,0 +1,16 @@
+/** Reading the errors the client library throws (ApiException, or fetch's own). */
+
+/** The HTTP status of a client-library error (ApiException's `code`), if it has one. */
+export function errorStatus(err: unknown): number | undefined {
+  const e = err as { code?: unknown; statusCode?: unknown };
+  const status = e?.code ?? e?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** One line for logs: the status and the first line of the message (ApiException adds body and headers). */
+export function errorMessage(err: unknown): string {
+  const status = errorStatus(err);
+  const e = err as { message?: string };
+  const base = e?.message?.split('\n')[0] ?? String(err);
+  return typeof status === 'number' ? `HTTP ${status}: ${base}` : base;
+}
