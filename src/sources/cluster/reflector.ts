@@ -227,9 +227,10 @@ export class Reflector<T extends KubeObject> {
           (err: unknown) => {
             if (errorStatus(err) === 410) finish(new ExpiredError('410'));
             else if (err && !isAbort(err)) finish(err);
-            else if (!delivered && Date.now() - startedMs < SHORT_WATCH_MS) {
-              finish(new Error(`watch closed after ${Date.now() - startedMs} ms with no event`));
-            } else finish();
+            else {
+              const lastedMs = Date.now() - startedMs;
+              finish(!delivered && lastedMs < SHORT_WATCH_MS ? new Error(`watch closed after ${lastedMs} ms with no event`) : undefined);
+            }
           },
         )
         .then(
