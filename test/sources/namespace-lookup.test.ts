@@ -31,6 +31,23 @@ function store(overrides: Partial<NamespaceLookupOptions> & Pick<NamespaceLookup
   return { s, results, advance: (ms: number) => (clock += ms) };
 }
 
+/** One lookup of `name`, answered with `answer` (a namespace, or undefined: it does not exist). */
+async function lookUpAnswered(s: NamespaceModeStore, reader: ReturnType<typeof controlledReader>, name: string, answer: V1Namespace | undefined) {
+  const pending = s.lookUp(name);
+  reader.answer(answer);
+  await pending;
+}
+
+/** `name` is not remembered: a lookup reads it again, and the store takes that read's `mode`. */
+async function expectReadAgain(s: NamespaceModeStore, reader: ReturnType<typeof controlledReader>, name: string, mode?: string) {
+  const before = reader.asked.length;
+  const pending = s.lookUp(name);
+  expect(reader.asked.slice(before)).toEqual([name]);
+  reader.answer(ns(name, mode));
+  await pending;
+  expect(s.modeFor(name)).toBe(mode);
+}
+
 describe('namespace mode store: live lookup of namespaces the watch has not delivered', () => {
   test('without a lookup there is nothing to ask', () => {
     const s = new NamespaceModeStore();
@@ -60,22 +77,14 @@ describe('namespace mode store: live lookup of namespaces the watch has not deli
 
     advance(30_001);
     expect(s.modeFor('fresh')).toBeUndefined();
-    const again = s.lookUp('fresh');
-    expect(reader.asked).toEqual(['fresh', 'fresh']);
-    reader.answer(ns('fresh', 'enforce'));
-    await again;
-    expect(s.modeFor('fresh')).toBe('enforce');
+    await expectReadAgain(s, reader, 'fresh', 'enforce');
   });
 
   test('not opted in (no label, or no such namespace) is remembered too', async () => {
     const reader = controlledReader();
     const { s, results } = store({ read: reader.read });
-    const plain = s.lookUp('plain');
-    reader.answer(ns('plain'));
-    await plain;
-    const gone = s.lookUp('gone');
-    reader.answer(undefined);
-    await gone;
+    await lookUpAnswered(s, reader, 'plain', ns('plain'));
+    await lookUpAnswered(s, reader, 'gone', undefined);
     expect([s.modeFor('plain'), s.modeFor('gone')]).toEqual([undefined, undefined]);
     expect([s.lookUp('plain'), s.lookUp('gone')]).toEqual([undefined, undefined]);
     expect(results).toEqual(['not_opted_in', 'not_opted_in']);
@@ -89,20 +98,13 @@ describe('namespace mode store: live lookup of namespaces the watch has not deli
     reader.answer(ns('fresh', 'enforce')); // what the read saw before that
     await pending;
     expect(s.modeFor('fresh')).toBeUndefined();
-    const again = s.lookUp('fresh'); // nothing stale remembered: asked again
-    expect(reader.asked).toEqual(['fresh', 'fresh']);
-    reader.answer(ns('fresh'));
-    await again;
+    await expectReadAgain(s, reader, 'fresh'); // nothing stale remembered
   });
 
   test('the watch takes over from a remembered answer at once, and a relist clears them all', async () => {
     const reader = controlledReader();
     const { s } = store({ read: reader.read });
-    for (const name of ['a', 'b']) {
-      const p = s.lookUp(name);
-      reader.answer(ns(name, 'enforce'));
-      await p;
-    }
+    for (const name of ['a', 'b']) await lookUpAnswered(s, reader, name, ns(name, 'enforce'));
     s.remove(ns('a'));
     expect(s.modeFor('a')).toBeUndefined();
     expect(s.modeFor('b')).toBe('enforce');
@@ -117,11 +119,7 @@ describe('namespace mode store: live lookup of namespaces the watch has not deli
     reader.fail('HTTP 403: forbidden');
     await expect(pending).rejects.toThrow('HTTP 403: forbidden');
     expect(results).toEqual(['failed']);
-    const again = s.lookUp('fresh');
-    expect(reader.asked).toEqual(['fresh', 'fresh']);
-    reader.answer(ns('fresh', 'enforce'));
-    await again;
-    expect(s.modeFor('fresh')).toBe('enforce');
+    await expectReadAgain(s, reader, 'fresh', 'enforce');
   });
 
   test('a read slower than the timeout rejects the waiting admission; its later answer is kept', async () => {
