@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { MutatingHandler, DEFAULT_PROTECTED_NAMESPACES } from './admission/handler.js';
 import type { Toleration } from './mutation/types.js';
+import { CHANGE_ANNOTATION } from './mutation/mutate.js';
 import { createAdmissionServer } from './server/https-server.js';
 import type { Metrics } from './observability/metrics.js';
 import type { WorkloadIndex } from './collisions/detect.js';
@@ -10,8 +11,6 @@ import { createHealthServer, type ReadinessCheck } from './server/health-server.
 import { CertificateReloader, loadTlsMaterial } from './server/tls.js';
 import { nudgeMemoryReducerWhenIdle } from './runtime/memory-reducer.js';
 import type { Mode, NamespaceModeSource, TolerationSource } from './sources/types.js';
-
-export const CHANGE_ANNOTATION = 'fleet-webhook.io/mutated';
 
 export interface ServeConfig {
   host: string;

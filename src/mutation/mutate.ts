@@ -7,6 +7,8 @@ import { Memo } from './memo.js';
 import { isOwnedByCronJob, podTemplateOf, podTemplatePath, stringField } from './workload.js';
 
 export const SKIP_LABEL = 'fleet-webhook.io/skip';
+/** Where the webhook records what it changed, e.g. `tolerations+2,component-label`. */
+export const CHANGE_ANNOTATION = 'fleet-webhook.io/mutated';
 
 /**
  * Computes the additions that give one workload the wanted tolerations and a component label.
