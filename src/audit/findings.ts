@@ -1,8 +1,9 @@
 import { collisionsAmong, describeCollision } from '../collisions/detect.js';
 import { recordOf, type SelectingKind, type WorkloadRecord } from '../collisions/workloads.js';
 import { isPlainObject } from '../mutation/json-pointer.js';
+import { CHANGE_ANNOTATION } from '../mutation/mutate.js';
 import { describeToleration, missingTolerations } from '../mutation/tolerations.js';
-import type { Toleration } from '../mutation/types.js';
+import type { JsonObject, Toleration } from '../mutation/types.js';
 import { podTemplateOf } from '../mutation/workload.js';
 
 export type FindingType =
@@ -46,7 +47,8 @@ export function findingsOf(objects: readonly ObjectOfKind[], wanted: readonly To
     const missing = missingTolerations(Array.isArray(podSpec.tolerations) ? podSpec.tolerations : [], wanted);
     const base = { namespace: record.namespace, object: `${kind} ${record.name}` };
     if (missing.length > 0) {
-      findings.push({ ...base, type: 'missing-tolerations', detail: `lacks ${missing.length} controller toleration(s): ${missing.map(describeToleration).join(', ')}; its pods will not schedule on nodes with those taints` });
+      const detail = `lacks ${missing.length} controller toleration(s): ${missing.map(describeToleration).join(', ')}; its pods will not schedule on nodes with those taints`;
+      findings.push({ ...base, type: 'missing-tolerations', detail: recordsAddedTolerations(obj) ? detail + REMOVED_SINCE : detail });
     }
     if (!record.podLabels || !Object.hasOwn(record.podLabels, componentLabelKey)) {
       findings.push({ ...base, type: 'missing-component-label', detail: `pod template has no ${componentLabelKey} label` });
@@ -63,6 +65,17 @@ export function findingsOf(objects: readonly ObjectOfKind[], wanted: readonly To
     }
   }
   return findings;
+}
+
+const REMOVED_SINCE =
+  `; fleet-webhook added tolerations when it was created (${CHANGE_ANNOTATION}), so an update has since replaced the list` +
+  ' (an upgrade or apply of a manifest that sets tolerations) or the controller gained tolerations';
+
+/** The webhook's record on the workload says it added tolerations when the workload was created. */
+function recordsAddedTolerations(obj: JsonObject): boolean {
+  const annotations = isPlainObject(obj.metadata) ? obj.metadata.annotations : undefined;
+  const record = isPlainObject(annotations) && Object.hasOwn(annotations, CHANGE_ANNOTATION) ? annotations[CHANGE_ANNOTATION] : undefined;
+  return typeof record === 'string' && record.split(',').some((change) => change.startsWith('tolerations+'));
 }
 
 function constrains(r: WorkloadRecord, key: string): boolean {
