@@ -47,7 +47,9 @@ export function findingsOf(objects: readonly ObjectOfKind[], wanted: readonly To
     const missing = missingTolerations(Array.isArray(podSpec.tolerations) ? podSpec.tolerations : [], wanted);
     const base = { namespace: record.namespace, object: `${kind} ${record.name}` };
     if (missing.length > 0) {
-      const detail = `lacks ${missing.length} controller toleration(s): ${missing.map(describeToleration).join(', ')}; its pods will not schedule on nodes with those taints`;
+      // A CronJob's Jobs are admitted on their own, so the webhook still gives them what the CronJob lacks.
+      const effect = kind === 'CronJob' ? "its Jobs' pods get them only from the webhook, at each Job's creation in a namespace it mutates" : 'its pods will not schedule on nodes with those taints';
+      const detail = `lacks ${missing.length} controller toleration(s): ${missing.map(describeToleration).join(', ')}; ${effect}`;
       findings.push({ ...base, type: 'missing-tolerations', detail: recordsAddedTolerations(obj) ? detail + REMOVED_SINCE : detail });
     }
     if (!record.podLabels || !Object.hasOwn(record.podLabels, componentLabelKey)) {

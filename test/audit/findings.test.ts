@@ -54,6 +54,11 @@ describe('a missing-tolerations finding on a workload the webhook added tolerati
     expect(finding?.detail).toContain('an update has since replaced the list');
   });
 
+  test("a CronJob's finding says its Jobs still get the tolerations from the webhook", () => {
+    const cronJob = cleanupGitrepoJobsCronJob();
+    expect(toleration(cronJob)?.detail).toMatch(/; its Jobs' pods get them only from the webhook, at each Job's creation in a namespace it mutates$/);
+  });
+
   test('without the record, or with a record of other changes only, the finding says nothing of updates', () => {
     const manifest = shardDeployment('s');
     expect(toleration(manifest)?.detail).toMatch(/^lacks 2 controller toleration\(s\): .*those taints$/);
