@@ -28,12 +28,15 @@ export interface ObjectOfKind {
   obj: unknown;
 }
 
+/** Live objects read from a cluster (`audit`), or manifests about to be deployed (`mutate --check`). */
+export type ObjectSource = 'cluster' | 'manifests';
+
 /**
  * What is wrong in a set of objects (one namespace, or any manifests): pod templates that lack
  * some wanted toleration or the component label, Deployment selectors without it, and every
  * selector collision with both objects named. Read-only.
  */
-export function findingsOf(objects: readonly ObjectOfKind[], wanted: readonly Toleration[], componentLabelKey: string): Finding[] {
+export function findingsOf(objects: readonly ObjectOfKind[], wanted: readonly Toleration[], componentLabelKey: string, source: ObjectSource): Finding[] {
   const findings: Finding[] = [];
   const records: WorkloadRecord[] = [];
   for (const { kind, obj } of objects) {
@@ -50,7 +53,8 @@ export function findingsOf(objects: readonly ObjectOfKind[], wanted: readonly To
       // A CronJob's Jobs are admitted on their own, so the webhook still gives them what the CronJob lacks.
       const effect = kind === 'CronJob' ? "its Jobs' pods get them only from the webhook, at each Job's creation in a namespace it mutates" : 'its pods will not schedule on nodes with those taints';
       const detail = `lacks ${missing.length} controller toleration(s): ${missing.map(describeToleration).join(', ')}; ${effect}`;
-      findings.push({ ...base, type: 'missing-tolerations', detail: recordsAddedTolerations(obj) ? detail + REMOVED_SINCE : detail });
+      const why = source === 'manifests' ? (kind === 'Deployment' && Array.isArray(podSpec.tolerations) ? RESET_BY_UPGRADES : '') : recordsAddedTolerations(obj) ? REMOVED_SINCE : '';
+      findings.push({ ...base, type: 'missing-tolerations', detail: detail + why });
     }
     if (!record.podLabels || !Object.hasOwn(record.podLabels, componentLabelKey)) {
       findings.push({ ...base, type: 'missing-component-label', detail: `pod template has no ${componentLabelKey} label` });
@@ -68,6 +72,10 @@ export function findingsOf(objects: readonly ObjectOfKind[], wanted: readonly To
   }
   return findings;
 }
+
+const RESET_BY_UPGRADES =
+  '; the manifest sets a tolerations list, which every upgrade or apply puts back whole, dropping what fleet-webhook' +
+  ' added at creation: give the manifest these tolerations';
 
 const REMOVED_SINCE =
   `; fleet-webhook added tolerations when it was created (${CHANGE_ANNOTATION}), so an update has since replaced the list` +

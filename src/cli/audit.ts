@@ -78,7 +78,7 @@ export async function auditCommand(argv: string[], env: NodeJS.ProcessEnv, io: C
         ...cronjobs.items.map((obj) => ({ kind: 'CronJob' as const, obj: withNamespace(obj, namespace) })),
         ...services.items.map((obj) => ({ kind: 'Service' as const, obj: withNamespace(obj, namespace) })),
       ];
-      findings.push(...findingsOf(objects, wanted, settings.componentLabelKey));
+      findings.push(...findingsOf(objects, wanted, settings.componentLabelKey, 'cluster'));
     }
     if (!v.namespace) {
       const gitjobNamespaces = new Set((await batch.listJobForAllNamespaces({ labelSelector: GITJOB_LABEL })).items.map((j) => j.metadata?.namespace));

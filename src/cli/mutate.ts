@@ -63,7 +63,7 @@ export async function mutateCommand(argv: string[], env: NodeJS.ProcessEnv, io: 
       const kind = checkedKind(d.value);
       return kind ? [{ kind, obj: d.value }] : [];
     });
-    const findings = findingsOf(objects, wanted, settings.componentLabelKey);
+    const findings = findingsOf(objects, wanted, settings.componentLabelKey, 'manifests');
     io.stdout.write(v.output === 'json' ? JSON.stringify({ findings }, null, 2) + '\n' : formatTable(findings));
     return findings.length > 0 ? 1 : 0;
   }

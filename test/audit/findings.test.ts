@@ -1,5 +1,5 @@
 import fjp from 'fast-json-patch';
-import { findingsOf } from '../../src/audit/findings.js';
+import { findingsOf, type ObjectSource } from '../../src/audit/findings.js';
 import { CHANGE_ANNOTATION, mutateWorkload } from '../../src/mutation/mutate.js';
 import type { WorkloadKind } from '../../src/mutation/types.js';
 import { CATTLE_OS, CONTROLLER_TOLERATIONS, cleanupGitrepoJobsCronJob, gitjobJob, shardDeployment } from '../support/fixtures.js';
@@ -12,7 +12,7 @@ describe.each(['constructor', 'toString'])('findingsOf with the component label 
   test('a template and a selector without the key are both reported', () => {
     const deployment = shardDeployment('s');
     deployment.spec.template.spec.tolerations = [...CONTROLLER_TOLERATIONS];
-    const findings = findingsOf([{ kind: 'Deployment', obj: deployment }], CONTROLLER_TOLERATIONS, key);
+    const findings = findingsOf([{ kind: 'Deployment', obj: deployment }], CONTROLLER_TOLERATIONS, key, 'cluster');
     expect(findings.map((f) => f.type).sort()).toEqual(['missing-component-label', 'selector-without-component-label']);
   });
 
@@ -24,7 +24,7 @@ describe.each(['constructor', 'toString'])('findingsOf with the component label 
     const job = gitjobJob();
     job.spec.template.spec.tolerations = [...CONTROLLER_TOLERATIONS];
     job.spec.template.metadata = { labels: { [key]: 'job_x' } };
-    expect(findingsOf([{ kind: 'Deployment', obj: deployment }, { kind: 'Job', obj: job }], CONTROLLER_TOLERATIONS, key)).toEqual([]);
+    expect(findingsOf([{ kind: 'Deployment', obj: deployment }, { kind: 'Job', obj: job }], CONTROLLER_TOLERATIONS, key, 'cluster')).toEqual([]);
   });
 });
 
@@ -34,8 +34,8 @@ function created(obj: any, kind: WorkloadKind): any {
   return fjp.applyPatch(structuredClone(obj), result.patch as any, true, false).newDocument;
 }
 
-function toleration(obj: any) {
-  return findingsOf([{ kind: obj.kind, obj }], CONTROLLER_TOLERATIONS, KEY).find((f) => f.type === 'missing-tolerations');
+function toleration(obj: any, source: ObjectSource = 'cluster') {
+  return findingsOf([{ kind: obj.kind, obj }], CONTROLLER_TOLERATIONS, KEY, source).find((f) => f.type === 'missing-tolerations');
 }
 
 describe('a missing-tolerations finding on a workload the webhook added tolerations to', () => {
@@ -66,5 +66,34 @@ describe('a missing-tolerations finding on a workload the webhook added tolerati
     expect(toleration(manifest)?.detail).toMatch(/those taints$/);
     manifest.metadata.annotations = { [CHANGE_ANNOTATION]: 7 };
     expect(toleration(manifest)?.detail).toMatch(/those taints$/);
+  });
+});
+
+describe('a missing-tolerations finding on manifests (mutate --check)', () => {
+  const RESET = /; the manifest sets a tolerations list, which every upgrade or apply puts back whole, dropping what fleet-webhook added at creation: give the manifest these tolerations$/;
+
+  test('a Deployment that sets a list, even an empty one, is told that upgrades will drop what the webhook adds', () => {
+    const deployment = shardDeployment('s');
+    expect(toleration(deployment, 'manifests')?.detail).toMatch(RESET);
+    deployment.spec.template.spec.tolerations = [];
+    expect(toleration(deployment, 'manifests')?.detail).toMatch(RESET);
+    // The same object read from a cluster: its manifest is not known.
+    expect(toleration(deployment, 'cluster')?.detail).toMatch(/those taints$/);
+  });
+
+  test('a Deployment without the key, and a CronJob (its Jobs are admitted on their own), are not', () => {
+    const deployment = shardDeployment('s');
+    delete deployment.spec.template.spec.tolerations;
+    expect(toleration(deployment, 'manifests')?.detail).toMatch(/those taints$/);
+    const cronJob = cleanupGitrepoJobsCronJob();
+    expect(cronJob.spec.jobTemplate.spec.template.spec.tolerations).toHaveLength(1);
+    expect(toleration(cronJob, 'manifests')?.detail).toMatch(/in a namespace it mutates$/);
+  });
+
+  test("the webhook's record is not read from manifests: it describes a live object's past", () => {
+    const live = created(shardDeployment('s'), 'Deployment');
+    live.spec.template.spec.tolerations = [{ ...CATTLE_OS }];
+    expect(toleration(live, 'cluster')?.detail).toContain('an update has since replaced the list');
+    expect(toleration(live, 'manifests')?.detail).not.toContain('an update has since replaced the list');
   });
 });

@@ -118,6 +118,14 @@ describe('fleet-webhook mutate --check', () => {
     expect(findings[0].detail).toMatch(/add app.kubernetes.io\/component to its selector$/);
   });
 
+  test('a Deployment manifest that sets a tolerations list is told to carry the tolerations itself', async () => {
+    const res = await runCli(['mutate', '--check', '-f', '-', '--controller-file', CONTROLLER, '-o', 'json'], { stdin: stringify(shardDeployment('s')) });
+    expect(res.code).toBe(1);
+    const { findings } = JSON.parse(res.stdout);
+    const tolerations = findings.find((f: any) => f.type === 'missing-tolerations');
+    expect(tolerations.detail).toMatch(/every upgrade or apply puts back whole, .*: give the manifest these tolerations$/);
+  });
+
   test('a clean manifest set: exit 0 and no documents written', async () => {
     const job = gitjobJob();
     job.spec.template.spec.tolerations = [...CONTROLLER_TOLERATIONS];
