@@ -53,8 +53,7 @@ export function findingsOf(objects: readonly ObjectOfKind[], wanted: readonly To
       // A CronJob's Jobs are admitted on their own, so the webhook still gives them what the CronJob lacks.
       const effect = kind === 'CronJob' ? "its Jobs' pods get them only from the webhook, at each Job's creation in a namespace it mutates" : 'its pods will not schedule on nodes with those taints';
       const detail = `lacks ${missing.length} controller toleration(s): ${missing.map(describeToleration).join(', ')}; ${effect}`;
-      const why = source === 'manifests' ? (kind === 'Deployment' && Array.isArray(podSpec.tolerations) ? RESET_BY_UPGRADES : '') : recordsAddedTolerations(obj) ? REMOVED_SINCE : '';
-      findings.push({ ...base, type: 'missing-tolerations', detail: detail + why });
+      findings.push({ ...base, type: 'missing-tolerations', detail: detail + whyMissing(source, kind, podSpec, obj) });
     }
     if (!record.podLabels || !Object.hasOwn(record.podLabels, componentLabelKey)) {
       findings.push({ ...base, type: 'missing-component-label', detail: `pod template has no ${componentLabelKey} label` });
@@ -80,6 +79,13 @@ const RESET_BY_UPGRADES =
 const REMOVED_SINCE =
   `; fleet-webhook added tolerations when it was created (${CHANGE_ANNOTATION}), so an update has since replaced the list` +
   ' (an upgrade or apply of a manifest that sets tolerations) or the controller gained tolerations';
+
+/** What the objects tell of why the tolerations are missing, or nothing. */
+function whyMissing(source: ObjectSource, kind: SelectingKind, podSpec: JsonObject, obj: JsonObject): string {
+  // A CronJob's list does not matter as much: its Jobs are admitted on their own.
+  if (source === 'manifests') return kind === 'Deployment' && Array.isArray(podSpec.tolerations) ? RESET_BY_UPGRADES : '';
+  return recordsAddedTolerations(obj) ? REMOVED_SINCE : '';
+}
 
 /** The webhook's record on the workload says it added tolerations when the workload was created. */
 function recordsAddedTolerations(obj: JsonObject): boolean {
