@@ -16,8 +16,9 @@ import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import * as thisReview from '../src/admission/review.js';
 import * as thisHandler from '../test/support/handler.js';
+import { decodePatch } from '../test/support/tls.js';
 import { UsageError, type OptionSpec } from '../src/cli/options.js';
-import { percentile, round } from './lib.js';
+import { median, percentile, round } from './lib.js';
 import { argsOrExit, numberOption, readBenchArgs } from './options.js';
 import { REALISTIC } from './objects.js';
 
@@ -140,7 +141,7 @@ export async function pairedHandlerCost(otherDir: string, pairs: number): Promis
       otherUs.push(b);
       differences.push(a - b);
     }
-    rows.push({ scenario, thisUs: round(median(mineUs), 2), otherUs: round(median(otherUs), 2), differenceUs: round(median(differences), 2) });
+    rows.push({ scenario, thisUs: round(median(mineUs) ?? 0, 2), otherUs: round(median(otherUs) ?? 0, 2), differenceUs: round(median(differences) ?? 0, 2) });
   }
   if (answered === 0) throw new Error('no answers');
   return rows;
@@ -150,14 +151,10 @@ export async function pairedHandlerCost(otherDir: string, pairs: number): Promis
 function sameAnswer(a: string, b: string): boolean {
   const parse = (text: string) => {
     const review = JSON.parse(text) as { response: { patch?: string } };
-    const patch = review.response.patch === undefined ? undefined : JSON.parse(Buffer.from(review.response.patch, 'base64').toString('utf8')) as unknown;
+    const patch = review.response.patch === undefined ? undefined : decodePatch(review.response);
     return JSON.stringify({ ...review, response: { ...review.response, patch } });
   };
   return parse(a) === parse(b);
-}
-
-function median(values: number[]): number {
-  return percentile([...values].sort((x, y) => x - y), 50) ?? 0;
 }
 
 /** Pushes the handler's code and data out of the caches, as a request's other work does. */

@@ -241,6 +241,11 @@ export function percentile(sorted: readonly number[], p: number): number | undef
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** The median (as `percentile` takes it) of values in any order; undefined if none. */
+export function median(values: readonly number[]): number | undefined {
+  return percentile([...values].sort((a, b) => a - b), 50);
+}
+
 export function round(n: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;

@@ -8,7 +8,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BASELINE, CLI, cpuRatio, withBenchTls, load, loadRaw, machine, percentile, round, rssMb, standaloneServeArgs, startServer, summarize, writeReport, type BenchTls, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
+import { BASELINE, CLI, cpuRatio, withBenchTls, load, loadRaw, machine, median, round, rssMb, standaloneServeArgs, startServer, summarize, writeReport, type BenchTls, type LoadResult, type RawLoad, type RunningServer } from './lib.js';
 import { REALISTIC, reviewOfSize } from './objects.js';
 import { collisionScaling } from './collisions.js';
 import { describeHandlerCost, handlerCost } from './cold.js';
@@ -182,7 +182,7 @@ async function startupTimes(argsFor: string[]) {
     runs.push(Math.round(performance.now() - t0));
     await server.stop();
   }
-  return { runs, medianMs: percentile([...runs].sort((a, b) => a - b), 50) };
+  return { runs, medianMs: median(runs) };
 }
 
 function printTable(rows: Row[]) {
