@@ -90,8 +90,7 @@ export class MutatingHandler implements AdmissionHandler {
     const source = this.opts.modeSource;
     const namespace = request.namespace;
     if (!source.lookUp || !namespace || source.modeFor(namespace) !== undefined || this.opts.protectedNamespaces.has(namespace)) return undefined;
-    if (request.operation !== 'CREATE' || request.subResource) return undefined;
-    if (!supportedKind(request.kind.group, request.kind.version, request.kind.kind)) return undefined;
+    if (!createsObject(request) || !supportedKind(request.kind.group, request.kind.version, request.kind.kind)) return undefined;
     return source.lookUp(namespace);
   }
 
@@ -101,7 +100,7 @@ export class MutatingHandler implements AdmissionHandler {
    */
   evaluate(request: AdmissionRequest): Evaluation {
     const kind = supportedKind(request.kind.group, request.kind.version, request.kind.kind);
-    if (!kind || request.operation !== 'CREATE' || request.subResource) return { kind, mode: undefined };
+    if (!kind || !createsObject(request)) return { kind, mode: undefined };
     const mode = this.modeFor(request.namespace ?? '');
     if (!mode) return { kind, mode };
     const snapshot = this.opts.tolerationSource.snapshot();
@@ -217,6 +216,11 @@ export function auditWarnings(result: MutationResult): string[] {
     }
   }
   return out;
+}
+
+/** The only requests the webhook acts on: a CREATE of the object itself, not of a subresource. */
+function createsObject(request: AdmissionRequest): boolean {
+  return request.operation === 'CREATE' && !request.subResource;
 }
 
 function objectName(request: AdmissionRequest): string | undefined {
