@@ -1,7 +1,7 @@
 import { collisionsAmong, describeCollision } from '../collisions/detect.js';
 import { recordOf, type SelectingKind, type WorkloadRecord } from '../collisions/workloads.js';
 import { isPlainObject } from '../mutation/json-pointer.js';
-import { CHANGE_ANNOTATION } from '../mutation/mutate.js';
+import { CHANGE_ANNOTATION, summaryAddsTolerations } from '../mutation/mutate.js';
 import { describeToleration, missingTolerations } from '../mutation/tolerations.js';
 import type { JsonObject, Toleration } from '../mutation/types.js';
 import { podTemplateOf } from '../mutation/workload.js';
@@ -91,7 +91,7 @@ function whyMissing(source: ObjectSource, kind: SelectingKind, podSpec: JsonObje
 function recordsAddedTolerations(obj: JsonObject): boolean {
   const annotations = isPlainObject(obj.metadata) ? obj.metadata.annotations : undefined;
   const record = isPlainObject(annotations) && Object.hasOwn(annotations, CHANGE_ANNOTATION) ? annotations[CHANGE_ANNOTATION] : undefined;
-  return typeof record === 'string' && record.split(',').some((change) => change.startsWith('tolerations+'));
+  return typeof record === 'string' && summaryAddsTolerations(record);
 }
 
 function constrains(r: WorkloadRecord, key: string): boolean {

@@ -123,10 +123,17 @@ function summaryKey(changes: readonly Change[]): number | undefined {
   return i === changes.length ? key : undefined;
 }
 
+const TOLERATIONS_ADDED = 'tolerations+';
+
 function buildSummary(changes: readonly Change[]): string {
   let out = '';
-  for (const c of changes) out += (out ? ',' : '') + (c.kind === 'tolerations' ? `tolerations+${c.tolerations.length}` : c.kind);
+  for (const c of changes) out += (out ? ',' : '') + (c.kind === 'tolerations' ? TOLERATIONS_ADDED + c.tolerations.length : c.kind);
   return out;
+}
+
+/** Whether a summary written by changeSummary (a CHANGE_ANNOTATION value) records added tolerations. */
+export function summaryAddsTolerations(summary: string): boolean {
+  return summary.split(',').some((change) => change.startsWith(TOLERATIONS_ADDED));
 }
 
 /** For people: `2 tolerations (a, b)`, `pod label k=v`, `selector k=v`. */
