@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { generateCa, generateServing, serviceHosts, type CertificatePair } from './generate.js';
 import { certificateFiles, type CertificateFiles } from './files.js';
-import { errorStatus } from '../sources/cluster/api-errors.js';
+import { errorStatus, unlessNotFound } from '../kube/api-errors.js';
 
 export interface SelfManagedOptions {
   kubeConfig: KubeConfig;
@@ -105,13 +105,8 @@ export class CertificateManager {
     return this.opts.now?.() ?? new Date();
   }
 
-  private async readSecret(): Promise<V1Secret | undefined> {
-    try {
-      return await this.core.readNamespacedSecret({ name: this.opts.secretName, namespace: this.opts.namespace });
-    } catch (err) {
-      if (errorStatus(err) === 404) return undefined;
-      throw err;
-    }
+  private readSecret(): Promise<V1Secret | undefined> {
+    return unlessNotFound(this.core.readNamespacedSecret({ name: this.opts.secretName, namespace: this.opts.namespace }));
   }
 
   /** The Secret's pair when it serves these names, matches its key, chains to its CA and is not due. */

@@ -35,7 +35,7 @@ export async function auditCommand(argv: string[], env: NodeJS.ProcessEnv, io: C
   if (v.namespace && v['all-namespaces']) throw new UsageError('--namespace and --all-namespaces exclude each other');
   const settings = mutationSettings({ ...v, mode: 'enforce' });
   const k8s = await import('@kubernetes/client-node');
-  const { loadKubeConfig } = await import('../sources/cluster/kubeconfig.js');
+  const { loadKubeConfig } = await import('../kube/kubeconfig.js');
   const { controllerTarget } = await import('../sources/cluster/controller.js');
   let kc;
   try {

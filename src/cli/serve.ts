@@ -129,7 +129,7 @@ async function startCertificateManager(v: Record<string, unknown>, standalone: b
     throw new UsageError('--self-managed-certs writes tls.crt and tls.key into one directory: set --tls-cert DIR/tls.crt and --tls-key DIR/tls.key');
   }
   const { CertificateManager, DEFAULT_RENEW_BEFORE_MS } = await import('../certs/self-managed.js');
-  const { loadKubeConfig } = await import('../sources/cluster/kubeconfig.js');
+  const { loadKubeConfig } = await import('../kube/kubeconfig.js');
   const manager = new CertificateManager({
     kubeConfig: loadKubeConfig(v.kubeconfig as string | undefined, v.context as string | undefined),
     namespace,

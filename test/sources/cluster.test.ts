@@ -192,6 +192,17 @@ describe('live cluster sources', () => {
       expect(lookups(h.api, 'plain')).toBe(1);
     });
 
+    test('a namespace the API server does not know (404) counts as not opted in, not as a failed read', async () => {
+      const metrics = new Metrics();
+      h = await harness({ metrics });
+      await eventually(async () => (await h!.ready()).status === 200);
+      for (let i = 0; i < 2; i++) expect(await h.admit(gitjobJob('r', `aaaa${i}`, 'gone'))).toEqual({ uid: expect.any(String), allowed: true });
+      expect(lookups(h.api, 'gone')).toBe(1);
+      const text = (await metrics.expose()).body;
+      expect(text).toMatch(/fleet_webhook_namespace_lookups_total\{result="not_opted_in"\} 1/);
+      expect(text).not.toMatch(/fleet_webhook_fail_open_total\{reason="namespace_unknown"\} [1-9]/);
+    });
+
     test('when the API server does not answer, the workload is allowed unchanged with a warning, counted as fail-open', async () => {
       const metrics = new Metrics();
       h = await harness({ metrics });

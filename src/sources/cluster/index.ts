@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Sources } from '../../serve.js';
 import type { ReadinessCheck } from '../../server/health-server.js';
 import type { TolerationSource } from '../types.js';
-import { loadKubeConfig } from './kubeconfig.js';
+import { loadKubeConfig } from '../../kube/kubeconfig.js';
 import { ControllerTolerationStore, controllerTarget } from './controller.js';
 import { NamespaceModeStore, namespaceReader, namespaceTarget, type LookupResult } from './namespaces.js';
 import { Reflector, type KubeObject, type ReflectorOptions } from './reflector.js';

@@ -1,7 +1,7 @@
 import { CoreV1Api, type KubeConfig, type V1Namespace } from '@kubernetes/client-node';
 import { MODE_LABEL, parseMode, type Mode, type NamespaceModeSource } from '../types.js';
 import type { ListWatchTarget, ReflectorStore } from './reflector.js';
-import { errorMessage, errorStatus } from './api-errors.js';
+import { errorMessage, unlessNotFound } from '../../kube/api-errors.js';
 import { withTimeout } from './timeout.js';
 
 /** Only namespaces carrying the opt-in label are listed and watched. */
@@ -22,14 +22,11 @@ export function namespaceTarget(kc: KubeConfig): ListWatchTarget<V1Namespace> {
 /** One namespace, read live; undefined when it does not exist. */
 export function namespaceReader(kc: KubeConfig): (name: string) => Promise<V1Namespace | undefined> {
   const api = kc.makeApiClient(CoreV1Api);
-  return async (name) => {
-    try {
-      return await api.readNamespace({ name });
-    } catch (err) {
-      if (errorStatus(err) === 404) return undefined;
+  // Rethrown as one line: the lookup logs it, and ApiException's message carries the whole body.
+  return (name) =>
+    unlessNotFound(api.readNamespace({ name })).catch((err: unknown) => {
       throw new Error(errorMessage(err));
-    }
-  };
+    });
 }
 
 /** What a live lookup found: counted in metrics. `throttled`: not asked, over the rate limit. */

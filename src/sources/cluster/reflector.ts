@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { Backoff, jittered } from './backoff.js';
 import { withTimeout } from './timeout.js';
-import { errorMessage, errorStatus } from './api-errors.js';
+import { errorMessage, errorStatus } from '../../kube/api-errors.js';
 
 /** A Kubernetes object as the reflector sees it: only metadata is required. */
 export interface KubeObject {

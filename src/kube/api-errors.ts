@@ -14,3 +14,13 @@ export function errorMessage(err: unknown): string {
   const base = e?.message?.split('\n')[0] ?? String(err);
   return typeof status === 'number' ? `HTTP ${status}: ${base}` : base;
 }
+
+/** The object a read returns, or undefined when the API server answers 404; other errors are rethrown. */
+export async function unlessNotFound<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (err) {
+    if (errorStatus(err) === 404) return undefined;
+    throw err;
+  }
+}
