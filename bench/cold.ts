@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import * as thisReview from '../src/admission/review.js';
 import * as thisHandler from '../test/support/handler.js';
-import { decodePatch } from '../test/support/tls.js';
+import { decodePatch } from '../test/support/patch.js';
 import { UsageError, type OptionSpec } from '../src/cli/options.js';
 import { median, percentile, round } from './lib.js';
 import { argsOrExit, numberOption, readBenchArgs } from './options.js';

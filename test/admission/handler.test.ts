@@ -1,8 +1,7 @@
-import fjp from 'fast-json-patch';
 import { readReview } from '../../src/admission/review.js';
 import { StaticTolerationSource } from '../../src/sources/static.js';
 import { admissionReview, cleanupGitrepoJobsCronJob, CONTROL_PLANE, DEDICATED, gitjobJob, shardDeployment } from '../support/fixtures.js';
-import { decodePatch } from '../support/tls.js';
+import { afterPatch, decodePatch } from '../support/patch.js';
 import { standaloneHandler } from '../support/handler.js';
 import type { Toleration } from '../../src/mutation/types.js';
 
@@ -20,7 +19,7 @@ describe('MutatingHandler', () => {
     expect(d.response.uid).toBe(req.uid);
     expect(d.response.allowed).toBe(true);
     expect(d.response.patchType).toBe('JSONPatch');
-    const after = fjp.applyPatch(structuredClone(job), decodePatch(d.response), true, false).newDocument as any;
+    const after = afterPatch(job, decodePatch(d.response));
     expect(after.spec.template.spec.tolerations).toContainEqual(DEDICATED);
     expect(d.response.auditAnnotations).toEqual({ mutated: 'tolerations+2,component-label' });
     expect(d.response.warnings).toBeUndefined();
@@ -30,7 +29,7 @@ describe('MutatingHandler', () => {
     const { handler } = standaloneHandler();
     const job = gitjobJob();
     const first = handler.handle(requestOf(job));
-    const patched = fjp.applyPatch(structuredClone(job), decodePatch(first.response), true, false).newDocument;
+    const patched = afterPatch(job, decodePatch(first.response));
     const d = handler.handle(requestOf(patched));
     expect(d.outcome).toBe('unchanged');
     expect('patch' in d.response).toBe(false);

@@ -3,7 +3,7 @@ import { encodePatch } from '../../src/admission/patch-encoding.js';
 import { jsonString, jsonText } from '../../src/admission/json-text.js';
 import { freezeDeep, isDeeplyFrozen } from '../../src/mutation/frozen.js';
 import type { AddOperation } from '../../src/mutation/types.js';
-import { decodePatch } from '../support/tls.js';
+import { decodePatch } from '../support/patch.js';
 
 const TOLERATIONS = [
   { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },

@@ -1,8 +1,8 @@
-import fjp from 'fast-json-patch';
 import { findingsOf, type ObjectSource } from '../../src/audit/findings.js';
 import { CHANGE_ANNOTATION, mutateWorkload } from '../../src/mutation/mutate.js';
 import type { WorkloadKind } from '../../src/mutation/types.js';
 import { CATTLE_OS, CONTROLLER_TOLERATIONS, cleanupGitrepoJobsCronJob, gitjobJob, shardDeployment } from '../support/fixtures.js';
+import { afterPatch } from '../support/patch.js';
 
 const KEY = 'app.kubernetes.io/component';
 
@@ -31,7 +31,7 @@ describe.each(['constructor', 'toString'])('findingsOf with the component label 
 /** The workload as the webhook's patch leaves it at creation. */
 function created(obj: any, kind: WorkloadKind): any {
   const result = mutateWorkload(obj, kind, { tolerations: CONTROLLER_TOLERATIONS, componentLabelKey: KEY, changeAnnotationKey: CHANGE_ANNOTATION, creating: true });
-  return fjp.applyPatch(structuredClone(obj), result.patch as any, true, false).newDocument;
+  return afterPatch(obj, result.patch);
 }
 
 function toleration(obj: any, source: ObjectSource = 'cluster') {

@@ -1,7 +1,7 @@
 import { connect } from 'node:tls';
-import fjp from 'fast-json-patch';
 import { admissionReview, cleanupGitrepoJobsCronJob, gitjobJob, shardDeployment } from '../support/fixtures.js';
-import { decodePatch, makePki, post } from '../support/tls.js';
+import { makePki, post } from '../support/tls.js';
+import { afterPatch, decodePatch } from '../support/patch.js';
 import { getHealth, startTestServer, type TestServer } from '../support/server.js';
 import { MAX_BODY_BYTES } from '../../src/server/https-server.js';
 
@@ -33,8 +33,7 @@ describe('POST /mutate over TLS (certificate verified against the test CA)', () 
     expect(body.response.allowed).toBe(true);
     expect(body.response.patchType).toBe('JSONPatch');
     const patch = decodePatch(body.response);
-    expect(fjp.validate(patch, structuredClone(obj))).toBeUndefined();
-    const after = fjp.applyPatch(structuredClone(obj), patch, true, false).newDocument as any;
+    const after = afterPatch(obj, patch);
     // a second pass over the patched object (reinvocation) gives no patch
     const again = (await send(admissionReview(after, { version }))).json();
     expect(again.response.patch).toBeUndefined();
@@ -45,7 +44,7 @@ describe('POST /mutate over TLS (certificate verified against the test CA)', () 
     job.spec.template.spec.futureField = { keep: ['me'] };
     job.status = { something: 1 };
     const patch = decodePatch((await send(admissionReview(job))).json().response);
-    const after = fjp.applyPatch(structuredClone(job), patch, true, false).newDocument as any;
+    const after = afterPatch(job, patch);
     expect(after.spec.template.spec.futureField).toEqual({ keep: ['me'] });
     expect(after.status).toEqual({ something: 1 });
   });

@@ -1,7 +1,8 @@
 import { FakeApiServer, TOKEN, testClusterSources } from '../support/fake-apiserver.js';
 import type { ClusterSources } from '../../src/sources/cluster/index.js';
 import { admissionReview, CATTLE_OS, CONTROL_PLANE, DEDICATED, fleetControllerDeployment, gitjobJob } from '../support/fixtures.js';
-import { decodePatch, makePki, post, type TestPki } from '../support/tls.js';
+import { makePki, post, type TestPki } from '../support/tls.js';
+import { decodePatch } from '../support/patch.js';
 import { getHealth, startTestServer, type TestServer } from '../support/server.js';
 import { eventually } from '../support/eventually.js';
 import { memoryLogger } from '../support/logger.js';

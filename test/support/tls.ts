@@ -86,13 +86,3 @@ export function post(opts: PostOptions): Promise<HttpResult> {
     req.end();
   });
 }
-
-/** Decodes response.patch as strictly as the API server (Go's base64.StdEncoding): padded, no '=' inside. */
-export function decodePatch(response: { patch?: string }): any[] {
-  if (!response.patch) return [];
-  const bytes = Buffer.from(response.patch, 'base64');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(response.patch) || response.patch.length % 4 !== 0 || bytes.toString('base64') !== response.patch) {
-    throw new Error(`response.patch is not standard base64: ${response.patch}`);
-  }
-  return JSON.parse(bytes.toString('utf8'));
-}
