@@ -4,7 +4,7 @@ import { isPlainObject } from '../mutation/json-pointer.js';
 import { CHANGE_ANNOTATION, summaryAddsTolerations } from '../mutation/mutate.js';
 import { describeToleration, missingTolerations } from '../mutation/tolerations.js';
 import type { JsonObject, Toleration } from '../mutation/types.js';
-import { podTemplateOf } from '../mutation/workload.js';
+import { getObjectAt, podTemplateOf, stringField } from '../mutation/workload.js';
 
 export type FindingType =
   | 'missing-tolerations'
@@ -89,9 +89,8 @@ function whyMissing(source: ObjectSource, kind: SelectingKind, podSpec: JsonObje
 
 /** The webhook's record on the workload says it added tolerations when the workload was created. */
 function recordsAddedTolerations(obj: JsonObject): boolean {
-  const annotations = isPlainObject(obj.metadata) ? obj.metadata.annotations : undefined;
-  const record = isPlainObject(annotations) && Object.hasOwn(annotations, CHANGE_ANNOTATION) ? annotations[CHANGE_ANNOTATION] : undefined;
-  return typeof record === 'string' && summaryAddsTolerations(record);
+  const record = stringField(getObjectAt(obj, ['metadata', 'annotations']), CHANGE_ANNOTATION);
+  return record !== undefined && summaryAddsTolerations(record);
 }
 
 function constrains(r: WorkloadRecord, key: string): boolean {
