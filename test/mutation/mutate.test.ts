@@ -315,12 +315,35 @@ describe('opt-out and objects the webhook cannot understand', () => {
     ['tolerations not a list', (o: any) => (o.spec.template.spec.tolerations = { key: 'x' }), /tolerations is not a list/],
     ['labels not a map', (o: any) => (o.spec.template.metadata = { labels: ['a'] }), /labels is not an object/],
     ['annotations not a map', (o: any) => (o.metadata.annotations = 'x'), /annotations is not an object/],
+    ['metadata not a map', (o: any) => (o.metadata = ['x']), /^not mutated: metadata is not an object$/],
+    ['pod template metadata not a map', (o: any) => (o.spec.template.metadata = 'x'), /pod template metadata is not an object/],
   ])('%s: allowed unchanged with a warning', (_name, breakIt, message) => {
     const job = gitjobJob();
     breakIt(job);
     const result = mutateWorkload(job, 'Job', inputs());
     expect(result.patch).toEqual([]);
     expect(result.warnings.join(' ')).toMatch(message);
+  });
+
+  test.each([
+    ['selector not a map', (o: any) => (o.spec.selector = 'app=x'), /spec.selector is not an object/],
+    ['matchLabels not a map', (o: any) => (o.spec.selector.matchLabels = ['app']), /spec.selector.matchLabels is not an object/],
+  ])('Deployment %s: allowed unchanged with a warning', (_name, breakIt, message) => {
+    const deployment = shardDeployment('s');
+    breakIt(deployment);
+    const result = mutateWorkload(deployment, 'Deployment', inputs());
+    expect(result.patch).toEqual([]);
+    expect(result.warnings.join(' ')).toMatch(message);
+  });
+
+  test('a component label the template already has with a non-string value is left alone, and named in a warning', () => {
+    const deployment = shardDeployment('s');
+    deployment.spec.template.metadata.labels[KEY] = 7;
+    const { result, after } = applied(deployment, 'Deployment');
+    expect(after.spec.template.metadata.labels[KEY]).toBe(7);
+    expect(after.spec.selector.matchLabels[KEY]).toBeUndefined();
+    expect(result.changes.map((c) => c.kind)).toEqual(['tolerations']);
+    expect(result.warnings).toEqual([`${KEY} not added: the pod template already has it with a non-string value`]);
   });
 
   test('an existing change annotation is kept as the user left it', () => {
