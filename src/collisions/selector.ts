@@ -1,4 +1,5 @@
 import { isPlainObject } from '../mutation/json-pointer.js';
+import { scalarText } from '../mutation/workload.js';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -14,9 +15,9 @@ export function labelSelector(value: unknown): Selector | undefined {
   const matchLabels = stringMap(value.matchLabels);
   const expressions = Array.isArray(value.matchExpressions)
     ? value.matchExpressions.filter(isPlainObject).map((e) => ({
-        key: String(e.key ?? ''),
-        operator: String(e.operator ?? ''),
-        values: Array.isArray(e.values) ? e.values.map(String) : [],
+        key: scalarText(e.key),
+        operator: scalarText(e.operator),
+        values: Array.isArray(e.values) ? e.values.map(scalarText) : [],
       }))
     : [];
   if (Object.keys(matchLabels).length === 0 && expressions.length === 0) return undefined;

@@ -1,12 +1,13 @@
 import type { Toleration } from './types.js';
 import { isPlainObject } from './json-pointer.js';
+import { scalarText } from './workload.js';
 
 /**
  * Identity of a toleration as the API server compares them: an absent operator means Equal,
  * absent strings mean "", an absent tolerationSeconds means forever.
  */
 export function tolerationIdentity(t: Toleration): string {
-  return `${text(t.key)}\u0000${operator(t)}\u0000${text(t.value)}\u0000${text(t.effect)}\u0000${seconds(t.tolerationSeconds)}`;
+  return `${scalarText(t.key)}\u0000${operator(t)}\u0000${scalarText(t.value)}\u0000${scalarText(t.effect)}\u0000${seconds(t.tolerationSeconds)}`;
 }
 
 /** Keeps the first of each identity, in order. Fleet appends controller tolerations without dedupe; we do not. */
@@ -39,20 +40,17 @@ function identitiesOf(wanted: readonly Toleration[]): string[] {
 /** tolerationIdentity(a) === tolerationIdentity(b), without building either string. */
 export function sameToleration(a: Toleration, b: Toleration): boolean {
   return (
-    text(a.key) === text(b.key) &&
+    scalarText(a.key) === scalarText(b.key) &&
     operator(a) === operator(b) &&
-    text(a.value) === text(b.value) &&
-    text(a.effect) === text(b.effect) &&
+    scalarText(a.value) === scalarText(b.value) &&
+    scalarText(a.effect) === scalarText(b.effect) &&
     seconds(a.tolerationSeconds) === seconds(b.tolerationSeconds)
   );
 }
 
-// One normalization per field, shared by tolerationIdentity and sameToleration.
-function text(v: unknown): string {
-  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
-}
+// One normalization per field (scalarText for the strings), shared by tolerationIdentity and sameToleration.
 function operator(t: Toleration): string {
-  return String(t.operator || 'Equal');
+  return t.operator ? scalarText(t.operator) : 'Equal';
 }
 function seconds(v: unknown): string {
   return typeof v === 'number' ? String(v) : '';

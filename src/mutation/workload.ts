@@ -63,6 +63,19 @@ export function displayName(metadata: unknown): string | undefined {
   return typeof metadata.generateName === 'string' ? `${metadata.generateName}*` : undefined;
 }
 
+/**
+ * A scalar JSON value as text, the way Kubernetes compares such fields ('' when null or absent). An
+ * object or list gets a text no valid field has, without String(): a parsed `{"toString": 1}` makes
+ * String() throw, and such values reach the webhook from direct callers and from manifests.
+ */
+export function scalarText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === undefined || v === null) return '';
+  return typeof v === 'object' ? NOT_SCALAR : String(v);
+}
+
+const NOT_SCALAR = '\u0000(object)';
+
 export function stringField(obj: JsonObject | undefined, field: string): string | undefined {
   const v = obj?.[field];
   return typeof v === 'string' ? v : undefined;

@@ -75,6 +75,50 @@ describe('fleet-webhook mutate', () => {
     expect(gitjob.spec.template.spec.tolerations).toEqual([...CONTROLLER_TOLERATIONS, { key: 'gpu', operator: 'Exists' }]);
   });
 
+  // YAML where a string belongs: a parsed `{toString: 1}` made String() throw, and the command with it.
+  const ODD = `apiVersion: batch/v1
+kind: Job
+metadata: {name: odd, namespace: fleet-default}
+spec:
+  template:
+    spec:
+      tolerations: [{key: {toString: 1}, operator: Exists}]
+      containers: [{name: c, image: i}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: odd, namespace: fleet-default}
+spec:
+  selector:
+    matchLabels: {app: odd}
+    matchExpressions: [{key: {toString: 1, valueOf: 1}, operator: Exists}]
+  template:
+    metadata: {labels: {app: odd}}
+    spec: {containers: [{name: c, image: i}]}
+`;
+
+  test('objects where strings belong are mutated around, kept as they were, and checked without an error', async () => {
+    const res = await runCli(['mutate', '-f', '-', '--controller-file', CONTROLLER], { stdin: ODD });
+    expect(res.stderr).not.toMatch(/error/);
+    expect(res.code).toBe(0);
+    const [job, deployment] = docsOf(res.stdout);
+    expect(job.spec.template.spec.tolerations).toEqual([{ key: { toString: 1 }, operator: 'Exists' }, ...CONTROLLER_TOLERATIONS]);
+    expect(deployment.spec.selector.matchExpressions).toEqual([{ key: { toString: 1, valueOf: 1 }, operator: 'Exists' }]);
+    expect(deployment.spec.selector.matchLabels).toEqual({ app: 'odd', [KEY]: 'odd' });
+
+    const check = await runCli(['mutate', '--check', '-f', '-', '--controller-file', CONTROLLER, '-o', 'json'], { stdin: ODD });
+    expect(check.stderr).toBe('');
+    expect(check.code).toBe(1);
+    const types = JSON.parse(check.stdout).findings.map((f: any) => `${f.object}: ${f.type}`).sort();
+    expect(types).toEqual([
+      'Deployment odd: missing-component-label',
+      'Deployment odd: missing-tolerations',
+      'Deployment odd: selector-without-component-label',
+      'Job odd: missing-component-label',
+      'Job odd: missing-tolerations',
+    ]);
+  });
+
   test('unreadable input: exit 2 with a message naming the document', async () => {
     const res = await runCli(['mutate', '-f', '-', '--controller-file', CONTROLLER], { stdin: 'kind: ConfigMap\n---\nkind: Job\nmetadata: [unclosed\n' });
     expect(res.code).toBe(2);
