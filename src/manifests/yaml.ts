@@ -1,4 +1,4 @@
-import { parseAllDocuments, isMap, isSeq, type Document } from 'yaml';
+import { parseAllDocuments, isAlias, isCollection, isMap, isSeq, visit, type Alias, type Document } from 'yaml';
 import type { AddOperation } from '../mutation/types.js';
 import { displayName } from '../mutation/workload.js';
 
@@ -57,8 +57,7 @@ export function applyAddPatchToYaml(doc: Document, patch: readonly AddOperation[
   for (const op of patch) {
     const tokens = op.path.split('/').slice(1).map(unescapeToken);
     const last = tokens[tokens.length - 1];
-    const parentPath = tokens.slice(0, -1);
-    const parent = parentPath.length === 0 ? doc.contents : doc.getIn(parentPath, true);
+    const parent = ownNodeAt(doc, tokens.slice(0, -1));
     if (last === '-' && isSeq(parent)) {
       parent.add(doc.createNode(op.value));
     } else if (isMap(parent)) {
@@ -67,6 +66,39 @@ export function applyAddPatchToYaml(doc: Document, patch: readonly AddOperation[
       throw new Error(`cannot apply ${op.path}: parent is not a map or list`);
     }
   }
+}
+
+/**
+ * The node at `tokens`, to be changed in place without changing anything else. JSON has no aliases:
+ * kubectl sends a copy at each one, and a patch must reach neither an alias's anchor nor the other
+ * aliases of an anchor it changes (a template's labels aliased to the selector's, say). So aliases on
+ * the way are replaced by copies of what they point to, and so are the aliases elsewhere of anchors
+ * on the way.
+ */
+function ownNodeAt(doc: Document, tokens: readonly string[]): unknown {
+  let node: unknown = doc.contents;
+  const anchors = new Set<string>();
+  for (let i = 0; ; i++) {
+    if (isCollection(node) && node.anchor) anchors.add(node.anchor);
+    if (i === tokens.length) break;
+    if (!isCollection(node)) return undefined;
+    let child: unknown = node.get(tokens[i], true);
+    if (isAlias(child)) {
+      child = copyOf(doc, child);
+      node.set(tokens[i], child);
+    }
+    node = child;
+  }
+  if (anchors.size > 0) {
+    visit(doc, {
+      Alias: (_key, alias) => (anchors.has(alias.source) ? copyOf(doc, alias) : undefined),
+    });
+  }
+  return node;
+}
+
+function copyOf(doc: Document, alias: Alias): ReturnType<Document['createNode']> {
+  return doc.createNode(alias.toJS(doc, { maxAliasCount: 100 }));
 }
 
 export function documentsToYaml(docs: readonly Document[]): string {

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHANGE_ANNOTATION, mutateWorkload } from '../../src/mutation/mutate.js';
+import { supportedKindOfObject } from '../../src/mutation/workload.js';
+import { applyAddPatchToYaml, documentsToYaml, parseDocuments, type ParsedDocument } from '../../src/manifests/yaml.js';
+import { CONTROLLER_TOLERATIONS } from '../support/fixtures.js';
+import { afterPatch } from '../support/patch.js';
+import { PACKAGE_ROOT } from '../support/cli.js';
+
+const KEY = 'app.kubernetes.io/component';
+const inputs = { tolerations: CONTROLLER_TOLERATIONS, componentLabelKey: KEY, changeAnnotationKey: CHANGE_ANNOTATION, creating: true };
+
+/** Patches each workload document in place; returns what kubectl would send for each before and after. */
+function mutateAll(docs: ParsedDocument[]): { before: any; expected: any; after: any }[] {
+  return docs.map((d) => {
+    const before = JSON.parse(JSON.stringify(d.value));
+    const kind = supportedKindOfObject(before);
+    const patch = kind ? mutateWorkload(before, kind, inputs).patch : [];
+    applyAddPatchToYaml(d.doc, patch);
+    return { before, expected: afterPatch(before, patch), after: JSON.parse(JSON.stringify(d.doc.toJS())) };
+  });
+}
+
+describe('applyAddPatchToYaml', () => {
+  test('the patched document means what the patched JSON means, and keeps its comments', () => {
+    const text = readFileSync(join(PACKAGE_ROOT, 'test/fixtures/fleet-chart.yaml'), 'utf8');
+    const docs = parseDocuments(text, 'chart');
+    for (const { expected, after } of mutateAll(docs)) expect(after).toEqual(expected);
+    expect(documentsToYaml(docs.map((d) => d.doc))).toContain('# cleanup hook Job');
+  });
+
+  // One set of labels for the object, its selector and its pods: kubectl sends three copies, and the
+  // webhook's patch changes two of them.
+  const SHARED = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: &labels
+    app: web
+spec:
+  selector:
+    matchLabels: *labels
+  template:
+    metadata:
+      labels: *labels
+    spec:
+      containers: [{name: c, image: i}] # the only container
+`;
+
+  test('an alias on the way is patched as its own copy: the anchor and the other aliases keep their value', () => {
+    const docs = parseDocuments(SHARED, 'shared');
+    const [{ before, expected, after }] = mutateAll(docs);
+    expect(after).toEqual(expected);
+    expect(after.metadata.labels).toEqual({ app: 'web' });
+    expect(after.spec.selector.matchLabels).toEqual({ app: 'web', [KEY]: 'web' });
+    expect(before.spec.template.metadata.labels).toEqual({ app: 'web' });
+    const output = documentsToYaml(docs.map((d) => d.doc));
+    expect(output).toContain('labels: &labels');
+    expect(output).toContain('# the only container');
+    expect(parseDocuments(output, 'output')[0].value).toEqual(expected);
+  });
+
+  test('an anchor on the way is patched in place, and its aliases elsewhere keep the value it had', () => {
+    const text = `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: j
+spec:
+  template: &pod
+    metadata:
+      labels: &podLabels {app: j}
+    spec: &podSpec
+      tolerations: &tolerations [{key: own, operator: Exists}]
+      containers: [{name: c, image: i}]
+x-copies: {template: *pod, labels: *podLabels, spec: *podSpec, tolerations: *tolerations}
+`;
+    const docs = parseDocuments(text, 'anchors');
+    const [{ before, expected, after }] = mutateAll(docs);
+    expect(after).toEqual(expected);
+    expect(after['x-copies']).toEqual(before['x-copies']);
+    expect(after.spec.template.spec.tolerations).toEqual([{ key: 'own', operator: 'Exists' }, ...CONTROLLER_TOLERATIONS]);
+    expect(parseDocuments(documentsToYaml(docs.map((d) => d.doc)), 'output')[0].value).toEqual(expected);
+  });
+});
