@@ -89,6 +89,17 @@ describe('Fleet shards', () => {
     expect(d.collisions?.map((c) => c.text)).toEqual(['Deployment cattle-fleet-system/fleet-controller-shard-shard0 selector (app=fleet-controller) matches pods of Deployment cattle-fleet-system/fleet-controller-shard-shard1']);
   });
 
+  test('a new shard selected by fifteen old ones gets ten warnings, the last counting the rest; every collision is still recorded', () => {
+    const old = Array.from({ length: 15 }, (_, i) => shardDeployment(`old${i}`));
+    const { handler } = standaloneHandler({ workloads: indexOf(old) });
+    const d = handler.handle(readReview(admissionReview(shardDeployment('new'))).request);
+    expect(d.collisions).toHaveLength(15);
+    const warnings = d.response.warnings ?? [];
+    expect(warnings).toHaveLength(10);
+    expect(warnings.slice(0, 9)).toEqual(d.collisions!.slice(0, 9).map(() => expect.stringMatching(/^fleet-webhook: Deployment fleet-controller-shard-old\d+ also selects these pods/)));
+    expect(warnings[9]).toBe('fleet-webhook: 6 more warnings not shown');
+  });
+
   test('workloads in other namespaces are never compared', () => {
     const { handler } = standaloneHandler({ workloads: indexOf([shardDeployment('shard0')]) });
     expect(handler.handle(readReview(admissionReview(gitjobJob())).request).collisions).toEqual([]);
