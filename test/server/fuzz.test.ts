@@ -4,6 +4,8 @@ import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { admissionReview, gitjobJob } from '../support/fixtures.js';
 import { post } from '../support/tls.js';
+import { damagedWorkload } from '../support/damaged.js';
+import { afterPatch, decodePatch } from '../support/patch.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { MAX_BODY_BYTES } from '../../src/server/https-server.js';
 
@@ -48,6 +50,7 @@ const body: fc.Arbitrary<string | Buffer> = fc.oneof(
       set[field]();
       return JSON.stringify(review);
     }),
+  damagedWorkload.map(({ obj }) => JSON.stringify(admissionReview(obj))),
 );
 
 function wellFormed(res: { status: number; body: string; json(): any }, sent: string | Buffer): void {
@@ -60,8 +63,11 @@ function wellFormed(res: { status: number; body: string; json(): any }, sent: st
   const review = res.json();
   expect(review.kind).toBe('AdmissionReview');
   expect(review.response.allowed).toBe(true);
-  const uid = JSON.parse(sent.toString()).request.uid;
-  expect(review.response.uid).toBe(uid);
+  const { request } = JSON.parse(sent.toString());
+  expect(review.response.uid).toBe(request.uid);
+  // Bad input is not a bug: it is mutated around or refused with its reason, never failed open as one.
+  expect(review.response.warnings ?? []).not.toContain('fleet-webhook: internal error, object not mutated');
+  if (review.response.patch) afterPatch(request.object, decodePatch(review.response));
 }
 
 test('arbitrary bodies get a well-formed 4xx or an allowed review, the server stays up and memory returns to its baseline', async () => {
