@@ -19,7 +19,9 @@ export interface ParsedDocument {
 export function parseDocuments(text: string, source: string): ParsedDocument[] {
   const out: ParsedDocument[] = [];
   let index = 0;
-  for (const doc of parseAllDocuments(text)) {
+  // Merge keys (`<<: *base`) as kubectl and Helm read YAML: without them, what the webhook sees
+  // and patches would not be what they send.
+  for (const doc of parseAllDocuments(text, { merge: true })) {
     index += 1;
     if (doc.errors.length > 0) {
       throw new Error(`${source}: document ${index} is not valid YAML/JSON: ${doc.errors[0].message.split('\n')[0]}`);
@@ -73,7 +75,7 @@ export function applyAddPatchToYaml(doc: Document, patch: readonly AddOperation[
  * kubectl sends a copy at each one, and a patch must reach neither an alias's anchor nor the other
  * aliases of an anchor it changes (a template's labels aliased to the selector's, say). So aliases on
  * the way are replaced by copies of what they point to, and so are the aliases elsewhere of anchors
- * on the way.
+ * on the way; a key there only through a merge key gets its own copy.
  */
 function ownNodeAt(doc: Document, tokens: readonly string[]): unknown {
   let node: unknown = doc.contents;
@@ -86,6 +88,13 @@ function ownNodeAt(doc: Document, tokens: readonly string[]): unknown {
     if (isAlias(child)) {
       child = copyOf(doc, child);
       node.set(tokens[i], child);
+    } else if (child === undefined && isMap(node)) {
+      // Only through a merge key: an own copy, which wins over the merged value and means the same.
+      const merged: unknown = (node.toJS(doc, { maxAliasCount: 100 }) as Record<string, unknown>)[tokens[i]];
+      if (merged !== undefined) {
+        child = doc.createNode(merged);
+        node.set(tokens[i], child);
+      }
     }
     node = child;
   }

@@ -81,4 +81,30 @@ x-copies: {template: *pod, labels: *podLabels, spec: *podSpec, tolerations: *tol
     expect(after.spec.template.spec.tolerations).toEqual([{ key: 'own', operator: 'Exists' }, ...CONTROLLER_TOLERATIONS]);
     expect(parseDocuments(documentsToYaml(docs.map((d) => d.doc)), 'output')[0].value).toEqual(expected);
   });
+
+  test('merge keys are read as kubectl reads them, and a patch through one keeps what was merged', () => {
+    const text = `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: m
+x-common: &common
+  tolerations: [{key: own, operator: Exists}]
+  nodeSelector: {os: linux}
+spec:
+  template:
+    metadata:
+      <<: {labels: {app: m}}
+    spec:
+      <<: *common
+      containers: [{name: c, image: i}]
+`;
+    const docs = parseDocuments(text, 'merge');
+    const [{ before, expected, after }] = mutateAll(docs);
+    expect(before.spec.template.spec).toEqual({ tolerations: [{ key: 'own', operator: 'Exists' }], nodeSelector: { os: 'linux' }, containers: [{ name: 'c', image: 'i' }] });
+    expect(after).toEqual(expected);
+    expect(after.spec.template.spec.tolerations).toEqual([{ key: 'own', operator: 'Exists' }, ...CONTROLLER_TOLERATIONS]);
+    expect(after.spec.template.metadata.labels).toEqual({ app: 'm', [KEY]: 'job_m' });
+    expect(after['x-common']).toEqual(before['x-common']);
+    expect(parseDocuments(documentsToYaml(docs.map((d) => d.doc)), 'output')[0].value).toEqual(expected);
+  });
 });
