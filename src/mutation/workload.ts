@@ -65,8 +65,10 @@ export function displayName(metadata: unknown): string | undefined {
 
 /**
  * A scalar JSON value as text, the way Kubernetes compares such fields ('' when null or absent). An
- * object or list gets a text no valid field has, without String(): a parsed `{"toString": 1}` makes
- * String() throw, and such values reach the webhook from direct callers and from manifests.
+ * object or list gets a text no valid field has (label keys and values, toleration fields and
+ * selector terms hold no spaces or parentheses), without String(): a parsed `{"toString": 1}` makes
+ * String() throw, and such values reach the webhook from direct callers and from manifests. It is
+ * printable, since warnings and findings may show it.
  */
 export function scalarText(v: unknown): string {
   if (typeof v === 'string') return v;
@@ -74,7 +76,7 @@ export function scalarText(v: unknown): string {
   return typeof v === 'object' ? NOT_SCALAR : String(v);
 }
 
-const NOT_SCALAR = '\u0000(object)';
+const NOT_SCALAR = '(not a string)';
 
 export function stringField(obj: JsonObject | undefined, field: string): string | undefined {
   const v = obj?.[field];
