@@ -6,8 +6,9 @@ import { CONTROLLER_TOLERATIONS } from '../support/fixtures.js';
 import { COMPONENT_KEY, damagedWorkload } from '../support/damaged.js';
 import { afterPatch, decodePatch } from '../support/patch.js';
 
-// A CREATE of an invalid object is refused only after the mutating webhooks ran, and `mutate` reads
-// manifests nobody validated: every place the mutation reads may hold any JSON value.
+// The API server decodes an object into its Go type before the mutating webhooks run but validates it
+// only after them; a direct caller of the webhook and the manifests `mutate` reads are not even
+// decoded. So every place the mutation reads may hold any JSON value.
 
 const inputs = { tolerations: freezeDeep(CONTROLLER_TOLERATIONS.map((t) => ({ ...t }))), componentLabelKey: COMPONENT_KEY, changeAnnotationKey: CHANGE_ANNOTATION, creating: true };
 
