@@ -4,7 +4,7 @@ import { isValidLabelValue } from '../../src/mutation/component-label.js';
 import { missingTolerations, sameToleration, tolerationIdentity } from '../../src/mutation/tolerations.js';
 import { freezeDeep } from '../../src/mutation/frozen.js';
 import { encodePatch } from '../../src/admission/patch-encoding.js';
-import { afterPatch, decodePatch } from '../support/patch.js';
+import { afterPatch, decodePatch, expectOnlyAdds } from '../support/patch.js';
 import type { Toleration, WorkloadKind } from '../../src/mutation/types.js';
 import { podTemplatePath } from '../../src/mutation/workload.js';
 
@@ -57,18 +57,6 @@ const workload = fc
     return { kind: w.kind, obj };
   });
 
-/** Every value present in `before` is unchanged in `after`; arrays may only grow at their end. */
-function onlyAdds(before: unknown, after: unknown, path = ''): void {
-  if (Array.isArray(before)) {
-    expect(Array.isArray(after)).toBe(true);
-    before.forEach((v, i) => onlyAdds(v, (after as unknown[])[i], `${path}/${i}`));
-  } else if (typeof before === 'object' && before !== null) {
-    for (const [k, v] of Object.entries(before)) onlyAdds(v, (after as Record<string, unknown>)[k], `${path}/${k}`);
-  } else {
-    if (before !== after) throw new Error(`${path} changed from ${JSON.stringify(before)} to ${JSON.stringify(after)}`);
-  }
-}
-
 const get = (obj: any, tokens: readonly string[]) => tokens.reduce((o, t) => o?.[t], obj);
 
 test('for arbitrary workloads the patch applies, only adds, is complete, keeps selectors matching and converges', () => {
@@ -83,7 +71,7 @@ test('for arbitrary workloads the patch applies, only adds, is complete, keeps s
       const wire = decodePatch({ patch: encodePatch(result.patch) });
       expect(wire).toEqual(JSON.parse(JSON.stringify(result.patch)));
       const after = afterPatch(obj, wire);
-      onlyAdds(before, after);
+      expectOnlyAdds(before, after);
 
       const template = get(after, podTemplatePath(kind));
       const ids = (template.spec.tolerations ?? []).map(tolerationIdentity);

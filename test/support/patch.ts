@@ -19,3 +19,20 @@ export function afterPatch(obj: unknown, patch: readonly unknown[]): any {
   if (invalid) throw invalid;
   return fjp.applyPatch(structuredClone(obj), patch as Operation[], true, false).newDocument;
 }
+
+/**
+ * Throws unless every value in `before` is unchanged in `after` (lists may only grow at their end).
+ * `nullsAbsent`: a null in `before` may be replaced, as the API server treats it as absent.
+ */
+export function expectOnlyAdds(before: unknown, after: unknown, opts: { nullsAbsent?: boolean } = {}, path = ''): void {
+  if (before === null && opts.nullsAbsent) return;
+  if (Array.isArray(before)) {
+    if (!Array.isArray(after)) throw new Error(`${path} was a list and is not any more`);
+    before.forEach((v, i) => expectOnlyAdds(v, after[i], opts, `${path}/${i}`));
+  } else if (typeof before === 'object' && before !== null) {
+    if (typeof after !== 'object' || after === null || Array.isArray(after)) throw new Error(`${path} was an object and is not any more`);
+    for (const [k, v] of Object.entries(before)) expectOnlyAdds(v, (after as Record<string, unknown>)[k], opts, `${path}/${k}`);
+  } else if (before !== after) {
+    throw new Error(`${path} changed from ${JSON.stringify(before)} to ${JSON.stringify(after)}`);
+  }
+}
