@@ -2,6 +2,9 @@ import { parseAllDocuments, isAlias, isCollection, isMap, isSeq, visit, type Ali
 import type { AddOperation } from '../mutation/types.js';
 import { displayName } from '../mutation/workload.js';
 
+/** The yaml library's bound on alias expansion (against billion-laughs documents), wherever one is resolved. */
+const MAX_ALIASES = 100;
+
 export interface ParsedDocument {
   /** 1-based position in the stream. */
   index: number;
@@ -28,7 +31,7 @@ export function parseDocuments(text: string, source: string): ParsedDocument[] {
     }
     let value: unknown;
     try {
-      value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+      value = doc.toJS({ maxAliasCount: MAX_ALIASES }) as unknown;
     } catch (err) {
       throw new Error(`${source}: document ${index} cannot be read: ${(err as Error).message}`);
     }
@@ -90,7 +93,7 @@ function ownNodeAt(doc: Document, tokens: readonly string[]): unknown {
       node.set(tokens[i], child);
     } else if (child === undefined && isMap(node)) {
       // Only through a merge key: an own copy, which wins over the merged value and means the same.
-      const merged: unknown = (node.toJS(doc, { maxAliasCount: 100 }) as Record<string, unknown>)[tokens[i]];
+      const merged: unknown = (node.toJS(doc, { maxAliasCount: MAX_ALIASES }) as Record<string, unknown>)[tokens[i]];
       if (merged !== undefined) {
         child = doc.createNode(merged);
         node.set(tokens[i], child);
@@ -107,7 +110,7 @@ function ownNodeAt(doc: Document, tokens: readonly string[]): unknown {
 }
 
 function copyOf(doc: Document, alias: Alias): ReturnType<Document['createNode']> {
-  return doc.createNode(alias.toJS(doc, { maxAliasCount: 100 }));
+  return doc.createNode(alias.toJS(doc, { maxAliasCount: MAX_ALIASES }));
 }
 
 export function documentsToYaml(docs: readonly Document[]): string {
