@@ -1,20 +1,11 @@
 import { collisionsAmong, collisionsOf, describeCollision } from '../../src/collisions/detect.js';
-import { RecordIndex } from '../../src/collisions/record-index.js';
 import { recordOf, type WorkloadRecord } from '../../src/collisions/workloads.js';
 import { labelSelector, matches } from '../../src/collisions/selector.js';
 import { readReview } from '../../src/admission/review.js';
 import { admissionReview, fleetdmManifests, gitjobJob, shardDeployment } from '../support/fixtures.js';
-import { standaloneHandler } from '../support/handler.js';
+import { standaloneHandler, workloadIndex } from '../support/handler.js';
 
 const KEY = 'app.kubernetes.io/component';
-const indexOf = (objs: any[]) => {
-  const index = new RecordIndex();
-  for (const o of objs) {
-    const r = recordOf(o.kind, o);
-    if (r) index.set(r);
-  }
-  return index;
-};
 
 describe('selector matching', () => {
   test('matchLabels and every matchExpressions operator', () => {
@@ -43,7 +34,7 @@ describe('collisions in the FleetDM chart (before 6.6.6)', () => {
   });
 
   test('at admission: a new Job matched by a pre-existing Deployment and by the Service is warned about, both named', () => {
-    const { handler } = standaloneHandler({ workloads: indexOf([service, deployment]) });
+    const { handler } = standaloneHandler({ workloads: workloadIndex([service, deployment]) });
     const d = handler.handle(readReview(admissionReview(job)).request);
     const warnings = d.response.warnings ?? [];
     expect(warnings).toContain('fleet-webhook: Deployment fleet also selects these pods (app=fleet, chart=fleet, heritage=Helm, release=fleet)');
@@ -54,13 +45,13 @@ describe('collisions in the FleetDM chart (before 6.6.6)', () => {
   });
 
   test('at admission: a new Deployment whose selector (after mutation) would still match existing pods is warned about', () => {
-    const { handler } = standaloneHandler({ workloads: indexOf([job, cron]) });
+    const { handler } = standaloneHandler({ workloads: workloadIndex([job, cron]) });
     // the Deployment already carries the component key in its template, with a value the Job also has
     const d2 = structuredClone(deployment);
     d2.spec.template.metadata.labels[KEY] = 'shared';
     const jobWithValue = structuredClone(job);
     jobWithValue.spec.template.metadata.labels[KEY] = 'shared';
-    const { handler: h2 } = standaloneHandler({ workloads: indexOf([jobWithValue]) });
+    const { handler: h2 } = standaloneHandler({ workloads: workloadIndex([jobWithValue]) });
     expect(h2.handle(readReview(admissionReview(d2)).request).collisions?.map((c) => c.text)).toEqual([
       expect.stringMatching(/^Deployment fleetdm\/fleet selector \(.*app.kubernetes.io\/component=shared\) matches pods of Job fleetdm\/fleet-migration$/),
     ]);
@@ -69,12 +60,12 @@ describe('collisions in the FleetDM chart (before 6.6.6)', () => {
   });
 
   test('a Service that selects only the new workload is its own: no warning', () => {
-    const { handler } = standaloneHandler({ workloads: indexOf([service]) });
+    const { handler } = standaloneHandler({ workloads: workloadIndex([service]) });
     expect(handler.handle(readReview(admissionReview(deployment)).request).collisions).toEqual([]);
   });
 
   test("an object's own selector is never reported (the index already holds it, e.g. on reinvocation)", () => {
-    const own = indexOf([deployment]);
+    const own = workloadIndex([deployment]);
     const r = recordOf('Deployment', deployment) as WorkloadRecord;
     expect(collisionsOf(r, own)).toEqual([]);
   });
@@ -83,7 +74,7 @@ describe('collisions in the FleetDM chart (before 6.6.6)', () => {
 describe('Fleet shards', () => {
   test('a pre-existing shard Deployment (created before the webhook) selects a new shard\'s pods only until both carry the label', () => {
     const old = shardDeployment('shard0'); // selector app=fleet-controller only
-    const { handler } = standaloneHandler({ workloads: indexOf([old]) });
+    const { handler } = standaloneHandler({ workloads: workloadIndex([old]) });
     const d = handler.handle(readReview(admissionReview(shardDeployment('shard1'))).request);
     // the new shard's pods get component=fleet-controller-shard-shard1, but old shard0's selector (app only) still matches them
     expect(d.collisions?.map((c) => c.text)).toEqual(['Deployment cattle-fleet-system/fleet-controller-shard-shard0 selector (app=fleet-controller) matches pods of Deployment cattle-fleet-system/fleet-controller-shard-shard1']);
@@ -91,7 +82,7 @@ describe('Fleet shards', () => {
 
   test('a new shard selected by fifteen old ones gets ten warnings, the last counting the rest; every collision is still recorded', () => {
     const old = Array.from({ length: 15 }, (_, i) => shardDeployment(`old${i}`));
-    const { handler } = standaloneHandler({ workloads: indexOf(old) });
+    const { handler } = standaloneHandler({ workloads: workloadIndex(old) });
     const d = handler.handle(readReview(admissionReview(shardDeployment('new'))).request);
     expect(d.collisions).toHaveLength(15);
     const warnings = d.response.warnings ?? [];
@@ -101,7 +92,7 @@ describe('Fleet shards', () => {
   });
 
   test('workloads in other namespaces are never compared', () => {
-    const { handler } = standaloneHandler({ workloads: indexOf([shardDeployment('shard0')]) });
+    const { handler } = standaloneHandler({ workloads: workloadIndex([shardDeployment('shard0')]) });
     expect(handler.handle(readReview(admissionReview(gitjobJob())).request).collisions).toEqual([]);
   });
 });

@@ -1,11 +1,9 @@
 import fc from 'fast-check';
 import { findingsOf, formatTable } from '../../src/audit/findings.js';
 import { readReview } from '../../src/admission/review.js';
-import { RecordIndex } from '../../src/collisions/record-index.js';
-import { recordOf } from '../../src/collisions/workloads.js';
 import { admissionReview, CONTROLLER_TOLERATIONS } from '../support/fixtures.js';
 import { COMPONENT_KEY, damagedSelecting, damagedWorkload } from '../support/damaged.js';
-import { standaloneHandler } from '../support/handler.js';
+import { standaloneHandler, workloadIndex } from '../support/handler.js';
 import { afterPatch, decodePatch } from '../support/patch.js';
 
 // Collision detection reads the selectors and pod labels of every workload and Service it is given:
@@ -14,12 +12,7 @@ import { afterPatch, decodePatch } from '../support/patch.js';
 test('an admission with collision detection on never fails open for an internal error, whatever the objects hold', () => {
   fc.assert(
     fc.property(fc.array(damagedSelecting, { maxLength: 4 }), damagedWorkload, (cached, { obj }) => {
-      const index = new RecordIndex();
-      for (const c of cached) {
-        const record = recordOf(c.kind, c.obj);
-        if (record) index.set(record);
-      }
-      const { handler, lines } = standaloneHandler({ workloads: index });
+      const { handler, lines } = standaloneHandler({ workloads: workloadIndex(cached.map((c) => c.obj)) });
       // The namespace the cached objects are in (FleetDM's), unless the change replaced it.
       const decision = handler.handle(readReview(admissionReview(obj, { namespace: 'fleetdm' })).request);
       expect(decision.outcome).not.toBe('error');

@@ -1,3 +1,5 @@
+import { RecordIndex } from '../../src/collisions/record-index.js';
+import { recordOf } from '../../src/collisions/workloads.js';
 import { MutatingHandler, DEFAULT_PROTECTED_NAMESPACES, type HandlerOptions } from '../../src/admission/handler.js';
 import { GlobalModeSource, StaticTolerationSource } from '../../src/sources/static.js';
 import { CONTROLLER_TOLERATIONS } from './fixtures.js';
@@ -18,4 +20,14 @@ export function standaloneHandler(overrides: Partial<HandlerOptions> = {}) {
     ...overrides,
   });
   return { handler, lines };
+}
+
+/** Collision detection's cache holding these objects (by their own `kind`), as the cluster watch fills it. */
+export function workloadIndex(objs: readonly any[]): RecordIndex {
+  const index = new RecordIndex();
+  for (const o of objs) {
+    const record = recordOf(o.kind, o);
+    if (record) index.set(record);
+  }
+  return index;
 }
