@@ -1,9 +1,9 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { generateCa, generateServing, serviceHosts, type CertificatePair } from './generate.js';
-import { certificateFiles, type CertificateFiles } from './files.js';
+import { certificateFiles, PRIVATE_MODE, PUBLIC_MODE, replaceFile, type CertificateFiles } from './files.js';
 import { errorStatus, unlessNotFound } from '../kube/api-errors.js';
 
 export interface SelfManagedOptions {
@@ -180,13 +180,11 @@ export class CertificateManager {
     return this.core.replaceNamespacedSecret({ name: this.opts.secretName, namespace: this.opts.namespace, body });
   }
 
-  /** Atomic per file (write, then rename), key first: the reloader never pairs a new cert with an old key for long. */
+  /** Atomic per file (replaceFile), key first: the reloader never pairs a new cert with an old key for long. */
   private async writeFiles(serving: CertificatePair): Promise<void> {
     await mkdir(this.opts.dir, { recursive: true });
-    for (const [file, text, mode] of [[this.keyFile, serving.key, 0o600], [this.certFile, serving.cert, 0o644]] as const) {
-      await writeFile(`${file}.tmp`, text, { mode });
-      await rename(`${file}.tmp`, file);
-    }
+    await replaceFile(this.keyFile, serving.key, PRIVATE_MODE);
+    await replaceFile(this.certFile, serving.cert, PUBLIC_MODE);
   }
 
   /**

@@ -1,9 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { formatHelp, parseOptions, type OptionSpec } from './options.js';
 import { generateCa, generateServing, serviceHosts, SERVING_VALIDITY_DAYS, CA_VALIDITY_DAYS, type CertificatePair } from '../certs/generate.js';
-import { writeCertificateFiles } from '../certs/files.js';
+import { PRIVATE_MODE, PUBLIC_MODE, replaceFile, writeCertificateFiles } from '../certs/files.js';
 import { certificateKustomization } from '../certs/kustomize.js';
 import type { CommandIo } from './mutate.js';
 
@@ -39,7 +39,7 @@ export async function certsCommand(argv: string[], env: NodeJS.ProcessEnv, io: C
   const serving = await generateServing(ca, hosts, new Date(), Number(v['validity-days']));
   const files = await writeCertificateFiles(out, ca, serving);
   const manifests = certificateKustomization({ ca, serving, namespace, secretName: String(v['secret-name']), webhookName: String(v['webhook-name']) });
-  for (const [name, text] of Object.entries(manifests)) await writeFile(join(out, name), text, { mode: name === 'secret.yaml' ? 0o600 : 0o644 });
+  for (const [name, text] of Object.entries(manifests)) await replaceFile(join(out, name), text, name === 'secret.yaml' ? PRIVATE_MODE : PUBLIC_MODE);
   const notAfter = new X509Certificate(serving.cert).validTo;
   io.stderr.write(
     `${existing ? 'Reused the CA in' : 'Generated a CA into'} ${out}; serving certificate for ${hosts.join(', ')} valid until ${notAfter}.\n` +

@@ -1,4 +1,4 @@
-import { readFile, stat, mkdtemp } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
@@ -42,8 +42,12 @@ describe('fleet-webhook certs', () => {
     await runCli(['certs', '--out', out]);
     const ca1 = await readFile(join(out, 'ca.crt'), 'utf8');
     const tls1 = await readFile(join(out, 'tls.crt'), 'utf8');
+    // Files loosened since (a copy, a hand edit): the renewal's new keys must not inherit that.
+    for (const f of ['tls.key', 'ca.key', 'secret.yaml']) await chmod(join(out, f), 0o644);
     const renew = await runCli(['certs', '--out', out]);
     expect(renew.stderr).toMatch(/Reused the CA/);
+    for (const f of ['tls.key', 'ca.key', 'secret.yaml']) expect((await stat(join(out, f))).mode & 0o777).toBe(0o600);
+    expect((await readdir(out)).sort()).toEqual(['ca.crt', 'ca.key', 'kustomization.yaml', 'secret.yaml', 'tls.crt', 'tls.key']);
     expect(await readFile(join(out, 'ca.crt'), 'utf8')).toBe(ca1);
     const tls2 = await readFile(join(out, 'tls.crt'), 'utf8');
     expect(tls2).not.toBe(tls1);

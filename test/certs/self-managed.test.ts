@@ -1,7 +1,7 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { X509Certificate } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { CertificateManager, DEFAULT_RENEW_BEFORE_MS, PREVIOUS_CA_KEY } from '../../src/certs/self-managed.js';
 import { generateCa, generateServing, serviceHosts } from '../../src/certs/generate.js';
@@ -66,6 +66,20 @@ test('no Secret: one is created, the files are written, the caBundle is set, and
   expect(await second.ensure()).toBe('kept');
   expect(await readFile(second.certFile, 'utf8')).toBe(cert);
   expect(api.writes.length).toBe(writes); // nothing rewritten
+});
+
+test('the key file is written 0600 even where world-readable files were, and leaves no temporary file', async () => {
+  const m = await manager();
+  // A world-readable key, and the temporary file of a write interrupted by a crash: neither may
+  // lend its permissions to the new key.
+  for (const file of [m.keyFile, `${m.keyFile}.tmp`]) {
+    await writeFile(file, 'old', { mode: 0o644 });
+    await chmod(file, 0o644);
+  }
+  expect(await m.ensure()).toBe('created');
+  expect((await stat(m.keyFile)).mode & 0o777).toBe(0o600);
+  expect(new X509Certificate(await readFile(m.certFile)).checkPrivateKey(createPrivateKey(await readFile(m.keyFile)))).toBe(true);
+  expect((await readdir(dirname(m.keyFile))).sort()).toEqual(['tls.crt', 'tls.key', 'tls.key.tmp']);
 });
 
 test('a certificate due for renewal is renewed with the same CA, so the caBundle stays', async () => {
