@@ -9,7 +9,7 @@ export const DEFAULT_COMPONENT_LABEL_KEY = 'app.kubernetes.io/component';
 
 /** Flags shared by every command that mutates or judges workloads. */
 export const MUTATION_FLAGS: readonly OptionSpec[] = [
-  { name: 'controller-file', type: 'string', description: 'Read the controller Deployment from this YAML/JSON file instead of the cluster' },
+  { name: 'controller-file', type: 'string', description: 'Read the controller Deployment from this YAML/JSON file (one manifest, a multi-document stream or a List) instead of the cluster' },
   { name: 'controller-namespace', type: 'string', default: 'cattle-fleet-system', description: 'Namespace of the controller Deployment' },
   { name: 'controller-name', type: 'string', default: 'fleet-controller', description: 'Name of the controller Deployment' },
   { name: 'mode', type: 'string', default: 'enforce', choices: MODES, description: 'enforce: patch objects; audit: patch nothing, report what would change (wins over namespace labels)' },

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { formatHelp, parseOptions, UsageError, type OptionSpec } from './options.js';
 import { MUTATION_FLAGS, mutationSettings } from './flags.js';
 import { MutatingHandler, DEFAULT_PROTECTED_NAMESPACES, type Evaluation } from '../admission/handler.js';
-import { applyAddPatchToYaml, documentsToYaml, parseDocuments, type ParsedDocument } from '../manifests/yaml.js';
+import { applyAddPatchToYaml, documentsToYaml, objectsOf, parseDocuments, type ManifestObject, type ParsedDocument } from '../manifests/yaml.js';
 import { supportedKindOfObject } from '../mutation/workload.js';
 import { isPlainObject } from '../mutation/json-pointer.js';
 import type { Change } from '../mutation/types.js';
@@ -57,13 +57,14 @@ export async function mutateCommand(argv: string[], env: NodeJS.ProcessEnv, io: 
     return 2;
   }
 
+  const objects = objectsOf(docs);
   if (v.check) {
     const wanted = mergeTolerationSets(tolerations, settings.extraTolerations);
-    const objects = docs.flatMap((d) => {
-      const kind = checkedKind(d.value);
-      return kind ? [{ kind, obj: d.value }] : [];
+    const checked = objects.flatMap((o) => {
+      const kind = checkedKind(o.value);
+      return kind ? [{ kind, obj: o.value }] : [];
     });
-    const findings = findingsOf(objects, wanted, settings.componentLabelKey, 'manifests');
+    const findings = findingsOf(checked, wanted, settings.componentLabelKey, 'manifests');
     io.stdout.write(v.output === 'json' ? JSON.stringify({ findings }, null, 2) + '\n' : formatTable(findings));
     return findings.length > 0 ? 1 : 0;
   }
@@ -82,17 +83,17 @@ export async function mutateCommand(argv: string[], env: NodeJS.ProcessEnv, io: 
   const lines: string[] = [];
   let workloads = 0;
   let changed = 0;
-  for (const d of docs) {
-    const evaluation = evaluateDocument(handler, d);
+  for (const o of objects) {
+    const evaluation = evaluateObject(handler, o);
     if (!evaluation) continue;
     workloads += 1;
     const { result, warnings } = evaluation;
     if (!result || result.changes.length === 0) {
-      lines.push(`${d.label}: unchanged${result?.skipped ? ` (${result.skipped})` : evaluation.mode ? '' : ' (protected namespace)'}`);
+      lines.push(`${o.label}: unchanged${result?.skipped ? ` (${result.skipped})` : evaluation.mode ? '' : ' (protected namespace)'}`);
     } else {
       changed += 1;
-      if (settings.mode === 'enforce') applyAddPatchToYaml(d.doc, result.patch);
-      lines.push(`${d.label}: ${settings.mode === 'audit' ? 'would add' : 'added'} ${describeChanges(result.changes)}`);
+      if (settings.mode === 'enforce') applyAddPatchToYaml(o.document.doc, result.patch, o.pointer);
+      lines.push(`${o.label}: ${settings.mode === 'audit' ? 'would add' : 'added'} ${describeChanges(result.changes)}`);
     }
     for (const w of warnings ?? []) lines.push(`  warning: ${w}`);
   }
@@ -103,19 +104,20 @@ export async function mutateCommand(argv: string[], env: NodeJS.ProcessEnv, io: 
   return 0;
 }
 
-/** The handler's view of one manifest, as if the API server sent it as a CREATE; undefined for other kinds. */
-export function evaluateDocument(handler: MutatingHandler, d: ParsedDocument): Evaluation | undefined {
-  if (!isPlainObject(d.value)) return undefined;
-  const kind = supportedKindOfObject(d.value);
+/** The handler's view of one manifest object, as if the API server sent it as a CREATE; undefined for other kinds. */
+export function evaluateObject(handler: MutatingHandler, o: ManifestObject): Evaluation | undefined {
+  const value = o.value;
+  if (!isPlainObject(value)) return undefined;
+  const kind = supportedKindOfObject(value);
   if (!kind) return undefined;
-  const meta = isPlainObject(d.value.metadata) ? d.value.metadata : {};
-  const [group, version] = String(d.value.apiVersion).split('/');
+  const meta = isPlainObject(value.metadata) ? value.metadata : {};
+  const [group, version] = String(value.apiVersion).split('/');
   return handler.evaluate({
-    uid: `document-${d.index}`,
+    uid: `document-${o.document.index}${o.pointer}`,
     kind: { group, version, kind },
     operation: 'CREATE',
     namespace: typeof meta.namespace === 'string' ? meta.namespace : '',
-    object: d.value,
+    object: value,
   });
 }
 

@@ -1,6 +1,7 @@
 import { parseAllDocuments, isAlias, isCollection, isMap, isSeq, visit, type Alias, type Document } from 'yaml';
 import type { AddOperation } from '../mutation/types.js';
 import { displayName } from '../mutation/workload.js';
+import { isPlainObject } from '../mutation/json-pointer.js';
 
 /** The yaml library's bound on alias expansion (against billion-laughs documents), wherever one is resolved. */
 const MAX_ALIASES = 100;
@@ -42,12 +43,46 @@ export function parseDocuments(text: string, source: string): ParsedDocument[] {
 }
 
 export function describeDocument(index: number, value: unknown): string {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `document ${index}`;
-  const v = value as Record<string, unknown>;
-  const meta = (typeof v.metadata === 'object' && v.metadata !== null ? v.metadata : {}) as Record<string, unknown>;
+  return describeObject(`document ${index}`, value);
+}
+
+/** `where` plus `(Kind namespace/name)` when `value` is an object. */
+function describeObject(where: string, value: unknown): string {
+  if (!isPlainObject(value)) return where;
+  const meta = isPlainObject(value.metadata) ? value.metadata : {};
   const name = displayName(meta) ?? '?';
   const ns = typeof meta.namespace === 'string' ? `${meta.namespace}/` : '';
-  return `document ${index} (${typeof v.kind === 'string' ? v.kind : '?'} ${ns}${name})`;
+  return `${where} (${typeof value.kind === 'string' ? value.kind : '?'} ${ns}${name})`;
+}
+
+/** One Kubernetes object of a stream: a whole document, or an item of a List document. */
+export interface ManifestObject {
+  /** The document holding it, which a patch changes in place. */
+  document: ParsedDocument;
+  value: unknown;
+  /** How summaries name it: `document N (Kind namespace/name)`, or `document N item M (...)`. */
+  label: string;
+  /** Where it is in its document, as a JSON pointer: '' for the document itself. */
+  pointer: string;
+}
+
+/**
+ * The objects of a stream as kubectl applies them: a List (`kind: List` as `kubectl get -o yaml`
+ * writes it, or any `...List` kind with `items`) stands for its items.
+ */
+export function objectsOf(docs: readonly ParsedDocument[]): ManifestObject[] {
+  const out: ManifestObject[] = [];
+  for (const document of docs) {
+    const v = document.value;
+    if (isPlainObject(v) && typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items)) {
+      v.items.forEach((item, i) => {
+        out.push({ document, value: item, label: describeObject(`document ${document.index} item ${i + 1}`, item), pointer: `/items/${i}` });
+      });
+    } else {
+      out.push({ document, value: v, label: document.label, pointer: '' });
+    }
+  }
+  return out;
 }
 
 function unescapeToken(token: string): string {
@@ -56,11 +91,12 @@ function unescapeToken(token: string): string {
 
 /**
  * Applies the webhook's add-only patch to a YAML document in place, so the rest of the document
- * (comments, key order, quoting) stays as the user wrote it.
+ * (comments, key order, quoting) stays as the user wrote it. `at`: the JSON pointer of the patched
+ * object in the document (a List's item), '' for the document itself.
  */
-export function applyAddPatchToYaml(doc: Document, patch: readonly AddOperation[]): void {
+export function applyAddPatchToYaml(doc: Document, patch: readonly AddOperation[], at = ''): void {
   for (const op of patch) {
-    const tokens = op.path.split('/').slice(1).map(unescapeToken);
+    const tokens = (at + op.path).split('/').slice(1).map(unescapeToken);
     const last = tokens[tokens.length - 1];
     const parent = ownNodeAt(doc, tokens.slice(0, -1));
     if (last === '-' && isSeq(parent)) {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Toleration } from '../mutation/types.js';
 import { parseTolerationList } from '../mutation/tolerations.js';
 import { isPlainObject } from '../mutation/json-pointer.js';
-import { parseDocuments } from '../manifests/yaml.js';
+import { objectsOf, parseDocuments } from '../manifests/yaml.js';
 import { podTemplateOf } from '../mutation/workload.js';
 
 /** The pod-template tolerations of a Deployment (from a file, a list or a watch event). */
@@ -14,11 +14,12 @@ export function controllerTolerations(deployment: unknown, source: string): Tole
 
 /**
  * Reads the controller Deployment from a YAML or JSON file. When the file holds several documents
- * (a whole `helm template` output), the Deployment named `name` is used.
+ * (a whole `helm template` output) or a List (`kubectl get deployments -o yaml`), the Deployment
+ * named `name` is used.
  */
 export async function readControllerFile(path: string, name: string): Promise<Toleration[]> {
   const docs = parseDocuments(await readFile(path, 'utf8'), path);
-  const deployments = docs.filter((d) => isPlainObject(d.value) && d.value.kind === 'Deployment');
+  const deployments = objectsOf(docs).filter((d) => isPlainObject(d.value) && d.value.kind === 'Deployment');
   const named = deployments.find((d) => isPlainObject(d.value) && isPlainObject(d.value.metadata) && d.value.metadata.name === name);
   const chosen = named ?? (deployments.length === 1 ? deployments[0] : undefined);
   if (!chosen) throw new Error(`${path}: no Deployment named ${name} (found ${deployments.length} Deployments)`);

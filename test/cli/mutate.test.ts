@@ -1,7 +1,7 @@
 import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { runCli, PACKAGE_ROOT } from '../support/cli.js';
 import { CONTROLLER_TOLERATIONS, CATTLE_OS } from '../support/fixtures.js';
 
@@ -45,6 +45,40 @@ describe('fleet-webhook mutate', () => {
     expect(second.code).toBe(0);
     expect(docsOf(second.stdout)).toEqual(docsOf(first.stdout));
     expect(second.stderr).toMatch(/changed 0 of 4 workload/);
+  });
+
+  test('a List (kubectl get -o yaml) has its items mutated as the same documents would be, and checked the same', async () => {
+    const chart = await readFile(CHART, 'utf8');
+    const list = stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: docsOf(chart) });
+    const res = await runCli(['mutate', '-f', '-', '--controller-file', CONTROLLER], { stdin: list });
+    expect(res.code).toBe(0);
+    const separate = await runCli(['mutate', '-f', CHART, '--controller-file', CONTROLLER]);
+    const [out] = docsOf(res.stdout);
+    expect(out.items).toEqual(docsOf(separate.stdout));
+    expect(out.metadata).toEqual({ resourceVersion: '' });
+    expect(res.stderr).toContain('document 1 item 6 (Job fleet-default/fleet-examples-3c4f2): added 3 tolerations');
+    expect(res.stderr).toMatch(/changed 4 of 4 workload\(s\) in 1 document\(s\)/);
+
+    const again = await runCli(['mutate', '-f', '-', '--controller-file', CONTROLLER], { stdin: res.stdout });
+    expect(docsOf(again.stdout)).toEqual([out]);
+    expect(again.stderr).toMatch(/changed 0 of 4 workload/);
+
+    const check = await runCli(['mutate', '--check', '-f', '-', '--controller-file', CONTROLLER, '-o', 'json'], { stdin: list });
+    const checkSeparate = await runCli(['mutate', '--check', '-f', CHART, '--controller-file', CONTROLLER, '-o', 'json']);
+    expect(check.code).toBe(1);
+    expect(JSON.parse(check.stdout).findings.length).toBeGreaterThan(0);
+    expect(JSON.parse(check.stdout)).toEqual(JSON.parse(checkSeparate.stdout));
+  });
+
+  test('the controller file may be a List, as kubectl get deployments -o yaml writes it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mutate-'));
+    const controller = join(dir, 'deployments.yaml');
+    const deployment = docsOf(await readFile(CONTROLLER, 'utf8'))[0];
+    const other = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'gitjob' }, spec: { template: { spec: { containers: [] } } } };
+    await writeFile(controller, stringify({ apiVersion: 'v1', kind: 'List', items: [other, deployment] }));
+    const res = await runCli(['mutate', '-f', CHART, '--controller-file', controller]);
+    expect(res.code).toBe(0);
+    expect(docsOf(res.stdout)[1].spec.template.spec.tolerations).toEqual(CONTROLLER_TOLERATIONS);
   });
 
   test('audit mode: documents unchanged, the summary says what would change', async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHANGE_ANNOTATION, mutateWorkload } from '../../src/mutation/mutate.js';
 import { supportedKindOfObject } from '../../src/mutation/workload.js';
-import { applyAddPatchToYaml, documentsToYaml, parseDocuments, type ParsedDocument } from '../../src/manifests/yaml.js';
+import { applyAddPatchToYaml, documentsToYaml, objectsOf, parseDocuments, type ParsedDocument } from '../../src/manifests/yaml.js';
 import { CONTROLLER_TOLERATIONS } from '../support/fixtures.js';
 import { afterPatch } from '../support/patch.js';
 import { PACKAGE_ROOT } from '../support/cli.js';
@@ -106,5 +106,57 @@ spec:
     expect(after.spec.template.metadata.labels).toEqual({ app: 'm', [KEY]: 'job_m' });
     expect(after['x-common']).toEqual(before['x-common']);
     expect(parseDocuments(documentsToYaml(docs.map((d) => d.doc)), 'output')[0].value).toEqual(expected);
+  });
+});
+
+describe('objectsOf', () => {
+  const STREAM = `apiVersion: v1
+kind: List
+items:
+- {apiVersion: batch/v1, kind: Job, metadata: {name: a, namespace: fleet-default}, spec: {template: {spec: {containers: [{name: c, image: i}]}}}}
+- 5
+- {apiVersion: v1, kind: Service, metadata: {name: s}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+---
+apiVersion: batch/v1
+kind: JobList
+items: []
+---
+apiVersion: v1
+kind: List
+metadata: {name: no-items}
+`;
+
+  test('a List stands for its items, each with its place in the document; other documents stand for themselves', () => {
+    const objects = objectsOf(parseDocuments(STREAM, 'stream'));
+    expect(objects.map((o) => [o.label, o.pointer])).toEqual([
+      ['document 1 item 1 (Job fleet-default/a)', '/items/0'],
+      ['document 1 item 2', '/items/1'],
+      ['document 1 item 3 (Service s)', '/items/2'],
+      ['document 2 (Deployment d)', ''],
+      ['document 4 (List no-items)', ''],
+    ]);
+    expect(objects[1].value).toBe(5);
+    expect(objects[0].document.index).toBe(1);
+  });
+
+  test("a List's item is patched in place: the document means the List of the patched items", () => {
+    const text = readFileSync(join(PACKAGE_ROOT, 'test/fixtures/fleet-chart.yaml'), 'utf8');
+    const items = parseDocuments(text, 'chart').map((d) => d.value as Record<string, unknown>);
+    const [list] = parseDocuments(JSON.stringify({ apiVersion: 'v1', kind: 'List', items }), 'list');
+    const expected = items.map((item) => {
+      const kind = supportedKindOfObject(item);
+      return kind ? afterPatch(item, mutateWorkload(item, kind, inputs).patch) : item;
+    });
+    for (const o of objectsOf([list])) {
+      const item = o.value as Record<string, unknown>;
+      const kind = supportedKindOfObject(item);
+      if (kind) applyAddPatchToYaml(list.doc, mutateWorkload(item, kind, inputs).patch, o.pointer);
+    }
+    expect(list.doc.toJS()).toEqual({ apiVersion: 'v1', kind: 'List', items: expected });
+    expect(expected).not.toEqual(items);
   });
 });
