@@ -12,7 +12,7 @@ export interface CertificatePair {
  * pays on every new connection. Both the API server (Go) and Node accept them.
  */
 const KEY = { keyType: 'ec' as const, curve: 'P-256' as const, algorithm: 'sha256' as const };
-const DAY_MS = 24 * 3600 * 1000;
+export const DAY_MS = 24 * 3600 * 1000;
 /** Backdating tolerates clock skew between the webhook pod and the API server. */
 export const BACKDATE_MS = 3600 * 1000;
 export const CA_VALIDITY_DAYS = 3650;

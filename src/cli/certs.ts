@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { formatHelp, parseOptions, type OptionSpec } from './options.js';
-import { generateCa, generateServing, serviceHosts, SERVING_VALIDITY_DAYS, CA_VALIDITY_DAYS, type CertificatePair } from '../certs/generate.js';
+import { formatHelp, parseOptions, UsageError, type OptionSpec } from './options.js';
+import { generateCa, generateServing, serviceHosts, SERVING_VALIDITY_DAYS, CA_VALIDITY_DAYS, DAY_MS, type CertificatePair } from '../certs/generate.js';
 import { PRIVATE_MODE, PUBLIC_MODE, replaceFile, writeCertificateFiles } from '../certs/files.js';
 import { certificateKustomization } from '../certs/kustomize.js';
 import type { CommandIo } from './mutate.js';
@@ -14,7 +14,7 @@ export const CERTS_FLAGS: readonly OptionSpec[] = [
   { name: 'secret-name', type: 'string', default: 'fleet-webhook-tls', description: 'Name of the TLS Secret the Deployment mounts' },
   { name: 'webhook-name', type: 'string', default: 'fleet-webhook', description: 'Name of the MutatingWebhookConfiguration whose caBundle is set' },
   { name: 'cluster-domain', type: 'string', default: 'cluster.local', description: 'Cluster DNS domain for the <svc>.<ns>.svc.<domain> name' },
-  { name: 'validity-days', type: 'number', default: SERVING_VALIDITY_DAYS, description: 'Lifetime of the serving certificate' },
+  { name: 'validity-days', type: 'number', default: SERVING_VALIDITY_DAYS, min: 1, description: 'Lifetime of the serving certificate' },
   { name: 'new-ca', type: 'boolean', default: false, description: `Make a new CA (valid ${CA_VALIDITY_DAYS} days) even if one exists in --out; otherwise an existing CA is reused, so a renewal keeps the caBundle` },
 ];
 
@@ -35,8 +35,16 @@ export async function certsCommand(argv: string[], env: NodeJS.ProcessEnv, io: C
   const namespace = String(v.namespace);
   const existing = v['new-ca'] ? undefined : await readCa(out);
   const ca = existing ?? (await generateCa(`${service}-ca`));
+  const validityDays = Number(v['validity-days']);
+  const now = new Date();
+  // A client stops trusting the serving certificate when its CA expires, whatever the certificate says.
+  const caNotAfter = new Date(new X509Certificate(ca.cert).validTo);
+  if (now.getTime() + validityDays * DAY_MS > caNotAfter.getTime()) {
+    const advice = existing ? 'ask for fewer days, or make a new CA with --new-ca' : `a new CA is valid ${CA_VALIDITY_DAYS} days`;
+    throw new UsageError(`--validity-days ${validityDays} would outlive the CA, valid until ${caNotAfter.toISOString()}: ${advice}`);
+  }
   const hosts = serviceHosts(service, namespace, String(v['cluster-domain']));
-  const serving = await generateServing(ca, hosts, new Date(), Number(v['validity-days']));
+  const serving = await generateServing(ca, hosts, now, validityDays);
   const files = await writeCertificateFiles(out, ca, serving);
   const manifests = certificateKustomization({ ca, serving, namespace, secretName: String(v['secret-name']), webhookName: String(v['webhook-name']) });
   for (const [name, text] of Object.entries(manifests)) await replaceFile(join(out, name), text, name === 'secret.yaml' ? PRIVATE_MODE : PUBLIC_MODE);

@@ -13,6 +13,10 @@ export interface OptionSpec {
   short?: string;
   /** Shown in help instead of the default value (e.g. a computed default). */
   defaultText?: string;
+  /** Numbers: the bounds accepted (inclusive), and whether only whole numbers are. */
+  min?: number;
+  max?: number;
+  integer?: boolean;
 }
 
 export type OptionValues = Record<string, string | number | boolean | undefined>;
@@ -84,12 +88,21 @@ function convert(spec: OptionSpec, raw: string, source: string): string | number
   if (spec.type === 'number') {
     const n = Number(raw);
     if (!Number.isFinite(n) || raw.trim() === '') throw new UsageError(`${source} must be a number, got "${raw}"`);
+    if (spec.integer && !Number.isInteger(n)) throw new UsageError(`${source} must be a whole number, got "${raw}"`);
+    if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+      throw new UsageError(`${source} must be ${rangeText(spec)}, got "${raw}"`);
+    }
     return n;
   }
   if (spec.choices && !spec.choices.includes(raw)) {
     throw new UsageError(`${source} must be one of ${spec.choices.join(', ')}, got "${raw}"`);
   }
   return raw;
+}
+
+function rangeText(spec: OptionSpec): string {
+  if (spec.min !== undefined && spec.max !== undefined) return `from ${spec.min} to ${spec.max}`;
+  return spec.min !== undefined ? `at least ${spec.min}` : `at most ${spec.max}`;
 }
 
 function parseBoolean(raw: string, source: string): boolean {
@@ -105,7 +118,8 @@ export function formatHelp(usage: string, summary: string, specs: readonly Optio
     const flag = `  ${s.short ? `-${s.short}, ` : ''}--${s.name}${s.type === 'boolean' ? '' : ` <${s.choices ? s.choices.join('|') : s.type === 'number' ? 'n' : 'value'}>`}`;
     const def = s.defaultText ?? (s.default !== undefined && s.default !== '' ? String(s.default) : undefined);
     lines.push(flag);
-    lines.push(`      ${s.description}${def !== undefined ? ` (default: ${def})` : ''}  [${envName(s.name)}]`);
+    const notes = [def !== undefined ? `default: ${def}` : '', s.min !== undefined || s.max !== undefined ? rangeText(s) : ''].filter((n) => n !== '').join('; ');
+    lines.push(`      ${s.description}${notes ? ` (${notes})` : ''}  [${envName(s.name)}]`);
   }
   lines.push('  -h, --help', '      Show this help.');
   return lines.join('\n') + '\n';

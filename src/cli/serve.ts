@@ -12,8 +12,8 @@ import { GlobalModeSource, StaticTolerationSource } from '../sources/static.js';
 import type { TolerationSource } from '../sources/types.js';
 
 export const SERVE_FLAGS: readonly OptionSpec[] = [
-  { name: 'port', type: 'number', default: 8443, description: 'HTTPS port of POST /mutate' },
-  { name: 'health-port', type: 'number', default: 8080, description: 'Plain HTTP port of /healthz, /readyz and /metrics' },
+  { name: 'port', type: 'number', default: 8443, integer: true, min: 0, max: 65535, description: 'HTTPS port of POST /mutate' },
+  { name: 'health-port', type: 'number', default: 8080, integer: true, min: 0, max: 65535, description: 'Plain HTTP port of /healthz, /readyz and /metrics' },
   { name: 'host', type: 'string', default: '0.0.0.0', description: 'Address to listen on' },
   { name: 'tls-cert', type: 'string', default: 'certs/tls.crt', description: 'Serving certificate (PEM); reloaded when the file changes' },
   { name: 'tls-key', type: 'string', default: 'certs/tls.key', description: 'Serving private key (PEM); reloaded when the file changes' },
@@ -23,17 +23,17 @@ export const SERVE_FLAGS: readonly OptionSpec[] = [
   ...CLUSTER_FLAGS,
   { name: 'namespace', type: 'string', default: '', description: 'The webhook\'s own namespace, never mutated (set from the pod\'s namespace in deploy/)' },
   { name: 'detect-collisions', type: 'boolean', default: false, description: 'Warn when a workload\'s pods are selected by another Deployment or Service (caches their selectors cluster-wide; needs list/watch on deployments, services, jobs, cronjobs)' },
-  { name: 'resync-seconds', type: 'number', default: 300, description: 'Full relist period of the cluster caches (jittered)' },
-  { name: 'watch-timeout-seconds', type: 'number', default: 290, description: 'Server-side bound of each watch request (jittered)' },
+  { name: 'resync-seconds', type: 'number', default: 300, min: 1, description: 'Full relist period of the cluster caches (jittered)' },
+  { name: 'watch-timeout-seconds', type: 'number', default: 290, min: 1, description: 'Server-side bound of each watch request (jittered)' },
   { name: 'self-managed-certs', type: 'boolean', default: false, description: 'Issue and renew the serving certificate in-cluster: the Secret --tls-secret is the source of truth, the pair is written to the --tls-cert/--tls-key directory, the webhook\'s caBundle is kept in sync (needs --namespace)' },
   { name: 'tls-secret', type: 'string', default: 'fleet-webhook-tls', description: 'Secret holding the certificate, with --self-managed-certs' },
   { name: 'service-name', type: 'string', default: 'fleet-webhook', description: 'Service the certificate is for, with --self-managed-certs' },
   { name: 'webhook-name', type: 'string', default: 'fleet-webhook', description: 'MutatingWebhookConfiguration whose caBundle is kept in sync, with --self-managed-certs' },
-  { name: 'cert-check-seconds', type: 'number', default: 3600, description: 'How often the Secret is checked for renewal, with --self-managed-certs' },
-  { name: 'cert-reload-seconds', type: 'number', default: 10, description: 'How often the certificate files are checked for changes' },
-  { name: 'deadline-ms', type: 'number', default: 4000, description: 'A request that waited longer is allowed unchanged with a warning (keep below the webhook timeoutSeconds)' },
-  { name: 'max-in-flight', type: 'number', default: 512, description: 'Requests handled at once beyond which new ones get a fast 503' },
-  { name: 'shutdown-delay-ms', type: 'number', defaultText: '5000, 0 with --standalone', description: 'After SIGTERM, keep serving with readiness failing this long before closing' },
+  { name: 'cert-check-seconds', type: 'number', default: 3600, min: 1, description: 'How often the Secret is checked for renewal, with --self-managed-certs' },
+  { name: 'cert-reload-seconds', type: 'number', default: 10, min: 1, description: 'How often the certificate files are checked for changes' },
+  { name: 'deadline-ms', type: 'number', default: 4000, min: 1, max: 30_000, description: 'A request that waited longer is allowed unchanged with a warning (keep below the webhook timeoutSeconds)' },
+  { name: 'max-in-flight', type: 'number', default: 512, integer: true, min: 1, description: 'Requests handled at once beyond which new ones get a fast 503' },
+  { name: 'shutdown-delay-ms', type: 'number', min: 0, defaultText: '5000, 0 with --standalone', description: 'After SIGTERM, keep serving with readiness failing this long before closing' },
   ...LOGGING_FLAGS,
 ];
 

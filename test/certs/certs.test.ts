@@ -55,4 +55,20 @@ describe('fleet-webhook certs', () => {
     await runCli(['certs', '--out', out, '--new-ca']);
     expect(await readFile(join(out, 'ca.crt'), 'utf8')).not.toBe(ca1);
   });
+
+  test('a validity the serving certificate cannot have exits 2 and writes nothing', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'certs-'));
+    const none = await runCli(['certs', '--out', out, '--validity-days', '0']);
+    expect([none.code, none.stderr]).toEqual([2, expect.stringMatching(/--validity-days must be at least 1, got "0"/)]);
+    // Longer than a new CA lives: clients would stop trusting it when the CA expires.
+    const tooLong = await runCli(['certs', '--out', out, '--validity-days', '4000']);
+    expect([tooLong.code, tooLong.stderr]).toEqual([2, expect.stringMatching(/would outlive the CA, valid until .*: a new CA is valid 3650 days/)]);
+    expect(await readdir(out)).toEqual([]);
+    // With a CA in --out, what it has left is the bound.
+    await runCli(['certs', '--out', out]);
+    const caCert = await readFile(join(out, 'ca.crt'), 'utf8');
+    const reused = await runCli(['certs', '--out', out, '--validity-days', '3651']);
+    expect([reused.code, reused.stderr]).toEqual([2, expect.stringMatching(/would outlive the CA, valid until .*: ask for fewer days, or make a new CA with --new-ca/)]);
+    expect(await readFile(join(out, 'ca.crt'), 'utf8')).toBe(caCert);
+  });
 });

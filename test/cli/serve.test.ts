@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -85,6 +85,26 @@ describe('fleet-webhook CLI', () => {
     const flag = await runCli(['serve', '--no-such-flag']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/unknown flag --no-such-flag/);
+  });
+
+  test('numbers outside what a flag can mean exit 2 before anything starts, from flags and the environment alike', async () => {
+    // Each would have started a server that refuses or fails every admission, or relists in a tight loop.
+    const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
+      [['--max-in-flight', '0'], {}, /--max-in-flight must be at least 1, got "0"/],
+      [['--max-in-flight', '2.5'], {}, /--max-in-flight must be a whole number, got "2.5"/],
+      [['--port', '70000'], {}, /--port must be from 0 to 65535, got "70000"/],
+      [['--deadline-ms', '-5'], {}, /--deadline-ms must be from 1 to 30000, got "-5"/],
+      [['--resync-seconds', '0'], {}, /--resync-seconds must be at least 1/],
+      [[], { FLEET_WEBHOOK_CERT_RELOAD_SECONDS: '0' }, /FLEET_WEBHOOK_CERT_RELOAD_SECONDS must be at least 1, got "0"/],
+    ];
+    for (const [args, env, message] of cases) {
+      const dir = await mkdtemp(join(tmpdir(), 'bounds-'));
+      const res = await runCli(['serve', '--standalone', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), ...args], { env });
+      expect([res.code, res.stderr]).toEqual([2, expect.stringMatching(message)]);
+      expect(await readdir(dir)).toEqual([]); // refused before generating certificates
+    }
+    const help = await runCli(['serve', '--help']);
+    expect(help.stdout).toContain('(default: 512; at least 1)');
   });
 });
 
