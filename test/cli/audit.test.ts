@@ -4,6 +4,8 @@ import { runCli, PACKAGE_ROOT } from '../support/cli.js';
 import { makePki, type TestPki } from '../support/tls.js';
 import { CONTROLLER_TOLERATIONS, fleetControllerDeployment, fleetdmManifests, gitjobJob, shardDeployment } from '../support/fixtures.js';
 import { join } from 'node:path';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 
 const MODE = 'fleet-webhook.io/mode';
 let pki: TestPki;
@@ -92,6 +94,14 @@ describe('fleet-webhook audit', () => {
     const res = await audit([], { FLEET_WEBHOOK_KUBECONFIG: await down.writeKubeconfig() });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/^error: cannot reach the API server at https:\/\/localhost:\d+: .*ECONNREFUSED/);
+  });
+
+  test('no kubeconfig anywhere: exit 2 saying so, not an error about a made-up localhost:8080', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'home-'));
+    const res = await runCli(['audit', '--all-namespaces'], { env: { HOME: home, KUBECONFIG: '' } });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/^error: no kubeconfig found: set --kubeconfig or KUBECONFIG/);
+    expect(res.stderr).not.toMatch(/8080/);
   });
 });
 
