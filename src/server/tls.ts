@@ -32,17 +32,32 @@ export interface TlsMaterial {
   notAfter: Date;
 }
 
+/** Errors name the files and what each is for: OpenSSL's own messages ("key values mismatch") name neither. */
 export async function loadTlsMaterial(paths: TlsPaths): Promise<TlsMaterial> {
   const [cert, key, clientCa] = await Promise.all([
-    readFile(paths.certFile),
-    readFile(paths.keyFile),
-    paths.clientCaFile ? readFile(paths.clientCaFile) : Promise.resolve(undefined),
+    readTlsFile(paths.certFile, 'certificate'),
+    readTlsFile(paths.keyFile, 'key'),
+    paths.clientCaFile ? readTlsFile(paths.clientCaFile, 'client CA') : Promise.resolve(undefined),
   ]);
   const secure = secureContextOptions({ cert, key, clientCa, notAfter: new Date(0) });
-  // Throws on a key that does not match the certificate, or unreadable PEM: better now than per handshake.
-  createSecureContext(secure);
-  const notAfter = new Date(new X509Certificate(cert).validTo);
-  return { cert, key, clientCa, notAfter };
+  try {
+    // Throws on a key that does not match the certificate, or unreadable PEM: better now than per handshake.
+    createSecureContext(secure);
+    // OpenSSL skips PEM blocks that are not certificates: a client CA file without one would refuse every caller.
+    if (clientCa) new X509Certificate(clientCa);
+    return { cert, key, clientCa, notAfter: new Date(new X509Certificate(cert).validTo) };
+  } catch (err) {
+    const files = `certificate ${paths.certFile}, key ${paths.keyFile}${paths.clientCaFile ? `, client CA ${paths.clientCaFile}` : ''}`;
+    throw new Error(`unusable TLS files (${files}): ${(err as Error).message}`);
+  }
+}
+
+async function readTlsFile(path: string, role: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new Error(`cannot read the ${role} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 export function secureContextOptions(m: TlsMaterial): SecureContextOptions {

@@ -8,6 +8,7 @@ import { LOCALHOST_HOSTS } from '../../src/certs/files.js';
 import { admissionReview, gitjobJob } from '../support/fixtures.js';
 import { post } from '../support/tls.js';
 import { startTestServer } from '../support/server.js';
+import { loadTlsMaterial } from '../../src/server/tls.js';
 import { eventually } from '../support/eventually.js';
 
 /** Lays out files the way kubelet mounts a Secret: tls.crt -> ..data/tls.crt, ..data -> ..<timestamp>. */
@@ -69,4 +70,27 @@ test('a renewed Secret is served to new connections without a restart, and in-fl
   } finally {
     await s.webhook.shutdown();
   }
+});
+
+test('unusable TLS files are refused with a message naming each file and its role', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tls-files-'));
+  const ca = await generateCa();
+  const serving = await generateServing(ca, LOCALHOST_HOSTS);
+  const other = await generateServing(ca, LOCALHOST_HOSTS);
+  const file = async (name: string, text: string) => {
+    await writeFile(join(dir, name), text);
+    return join(dir, name);
+  };
+  const certFile = await file('tls.crt', serving.cert);
+  const keyFile = await file('tls.key', serving.key);
+  const otherKey = await file('other.key', other.key);
+  const caFile = await file('ca.crt', ca.cert);
+
+  await expect(loadTlsMaterial({ certFile, keyFile: join(dir, 'missing.key') })).rejects.toThrow(`cannot read the key ${join(dir, 'missing.key')}: ENOENT`);
+  await expect(loadTlsMaterial({ certFile, keyFile: otherKey })).rejects.toThrow(new RegExp(`^unusable TLS files \\(certificate ${certFile}, key ${otherKey}\\): .*key values mismatch`));
+  // A client CA file holding no certificate would have made the server refuse every caller.
+  await expect(loadTlsMaterial({ certFile, keyFile, clientCaFile: keyFile })).rejects.toThrow(`client CA ${keyFile}`);
+  const loaded = await loadTlsMaterial({ certFile, keyFile, clientCaFile: caFile });
+  expect(loaded.notAfter.toISOString()).toBe(new Date(new X509Certificate(serving.cert).validTo).toISOString());
+  expect(loaded.clientCa?.toString()).toBe(ca.cert);
 });
