@@ -18,8 +18,13 @@ export function controllerTolerations(deployment: unknown, source: string): Tole
  * named `name` is used.
  */
 export async function readControllerFile(path: string, name: string): Promise<Toleration[]> {
-  const docs = parseDocuments(await readFile(path, 'utf8'), path);
-  const deployments = objectsOf(docs).filter((d) => isPlainObject(d.value) && d.value.kind === 'Deployment');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read the controller file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const deployments = objectsOf(parseDocuments(text, path)).filter((d) => isPlainObject(d.value) && d.value.kind === 'Deployment');
   const named = deployments.find((d) => isPlainObject(d.value) && isPlainObject(d.value.metadata) && d.value.metadata.name === name);
   const chosen = named ?? (deployments.length === 1 ? deployments[0] : undefined);
   if (!chosen) throw new Error(`${path}: no Deployment named ${name} (found ${deployments.length} Deployments)`);

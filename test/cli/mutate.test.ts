@@ -162,6 +162,8 @@ spec:
 
   test('missing file, missing flags and bad flag values: exit 2 with a clear message', async () => {
     expect((await runCli(['mutate', '-f', '/nonexistent.yaml', '--controller-file', CONTROLLER])).stderr).toMatch(/ENOENT.*nonexistent/);
+    const noControllerFile = await runCli(['mutate', '-f', CHART, '--controller-file', '/nonexistent-controller.yaml']);
+    expect([noControllerFile.code, noControllerFile.stderr]).toEqual([2, 'error: cannot read the controller file /nonexistent-controller.yaml: ENOENT\n']);
     const noController = await runCli(['mutate', '-f', CHART]);
     expect(noController.code).toBe(2);
     expect(noController.stderr).toMatch(/--controller-file is required/);
