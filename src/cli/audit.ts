@@ -10,7 +10,7 @@ import type { Toleration } from '../mutation/types.js';
 export const AUDIT_FLAGS: readonly OptionSpec[] = [
   ...MUTATION_FLAGS.filter((f) => f.name !== 'mode'),
   ...CLUSTER_FLAGS,
-  { name: 'namespace', short: 'n', type: 'string', description: 'Audit only this namespace' },
+  { name: 'namespace', short: 'n', type: 'string', format: 'dns-label', description: 'Audit only this namespace' },
   { name: 'all-namespaces', short: 'A', type: 'boolean', default: false, description: 'Audit every namespace, opted in or not' },
   { name: 'output', short: 'o', type: 'string', default: 'table', choices: ['table', 'json'], description: 'Report format' },
 ];

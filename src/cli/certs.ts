@@ -8,12 +8,12 @@ import { certificateKustomization } from '../certs/kustomize.js';
 import type { CommandIo } from './mutate.js';
 
 export const CERTS_FLAGS: readonly OptionSpec[] = [
-  { name: 'service', type: 'string', default: 'fleet-webhook', description: 'Name of the webhook Service' },
-  { name: 'namespace', type: 'string', default: 'fleet-webhook-system', description: 'Namespace of the webhook Service and Secret' },
+  { name: 'service', type: 'string', default: 'fleet-webhook', format: 'dns-1035-label', description: 'Name of the webhook Service' },
+  { name: 'namespace', type: 'string', default: 'fleet-webhook-system', format: 'dns-label', description: 'Namespace of the webhook Service and Secret' },
   { name: 'out', type: 'string', default: 'certs', description: 'Directory for the PEM files and the kustomize Component (Secret + caBundle)' },
-  { name: 'secret-name', type: 'string', default: 'fleet-webhook-tls', description: 'Name of the TLS Secret the Deployment mounts' },
-  { name: 'webhook-name', type: 'string', default: 'fleet-webhook', description: 'Name of the MutatingWebhookConfiguration whose caBundle is set' },
-  { name: 'cluster-domain', type: 'string', default: 'cluster.local', description: 'Cluster DNS domain for the <svc>.<ns>.svc.<domain> name' },
+  { name: 'secret-name', type: 'string', default: 'fleet-webhook-tls', format: 'dns-subdomain', description: 'Name of the TLS Secret the Deployment mounts' },
+  { name: 'webhook-name', type: 'string', default: 'fleet-webhook', format: 'dns-subdomain', description: 'Name of the MutatingWebhookConfiguration whose caBundle is set' },
+  { name: 'cluster-domain', type: 'string', default: 'cluster.local', format: 'dns-subdomain', description: 'Cluster DNS domain for the <svc>.<ns>.svc.<domain> name' },
   { name: 'validity-days', type: 'number', default: SERVING_VALIDITY_DAYS, min: 1, description: 'Lifetime of the serving certificate' },
   { name: 'new-ca', type: 'boolean', default: false, description: `Make a new CA (valid ${CA_VALIDITY_DAYS} days) even if one exists in --out; otherwise an existing CA is reused, so a renewal keeps the caBundle` },
 ];

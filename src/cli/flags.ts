@@ -10,8 +10,8 @@ export const DEFAULT_COMPONENT_LABEL_KEY = 'app.kubernetes.io/component';
 /** Flags shared by every command that mutates or judges workloads. */
 export const MUTATION_FLAGS: readonly OptionSpec[] = [
   { name: 'controller-file', type: 'string', description: 'Read the controller Deployment from this YAML/JSON file (one manifest, a multi-document stream or a List) instead of the cluster' },
-  { name: 'controller-namespace', type: 'string', default: 'cattle-fleet-system', description: 'Namespace of the controller Deployment' },
-  { name: 'controller-name', type: 'string', default: 'fleet-controller', description: 'Name of the controller Deployment' },
+  { name: 'controller-namespace', type: 'string', default: 'cattle-fleet-system', format: 'dns-label', description: 'Namespace of the controller Deployment' },
+  { name: 'controller-name', type: 'string', default: 'fleet-controller', format: 'dns-subdomain', description: 'Name of the controller Deployment' },
   { name: 'mode', type: 'string', default: 'enforce', choices: MODES, description: 'enforce: patch objects; audit: patch nothing, report what would change (wins over namespace labels)' },
   { name: 'component-label-key', type: 'string', default: DEFAULT_COMPONENT_LABEL_KEY, description: 'Label key added to pod templates and Deployment selectors' },
   { name: 'extra-tolerations', type: 'string', default: '', description: 'Tolerations to add besides the controller\'s, as a JSON or YAML list' },

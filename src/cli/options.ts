@@ -1,3 +1,5 @@
+import { NAME_FORMATS, type NameFormat } from '../kube/names.js';
+
 /**
  * Declarative flags: each has an environment variable FLEET_WEBHOOK_<NAME> (dashes become
  * underscores); a flag on the command line wins over the variable, which wins over the default.
@@ -17,6 +19,8 @@ export interface OptionSpec {
   min?: number;
   max?: number;
   integer?: boolean;
+  /** Strings: a Kubernetes name rule every given value must follow (an empty one too). */
+  format?: NameFormat;
 }
 
 export type OptionValues = Record<string, string | number | boolean | undefined>;
@@ -96,6 +100,9 @@ function convert(spec: OptionSpec, raw: string, source: string): string | number
   }
   if (spec.choices && !spec.choices.includes(raw)) {
     throw new UsageError(`${source} must be one of ${spec.choices.join(', ')}, got "${raw}"`);
+  }
+  if (spec.format && !NAME_FORMATS[spec.format].test(raw)) {
+    throw new UsageError(`${source} must be ${NAME_FORMATS[spec.format].description}, got "${raw}"`);
   }
   return raw;
 }

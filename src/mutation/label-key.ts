@@ -1,6 +1,5 @@
 import { isValidLabelValue } from './component-label.js';
-
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+import { isDnsSubdomain } from '../kube/names.js';
 
 /**
  * A qualified label key: optional DNS-subdomain prefix (<= 253) and '/', then a name, which has the
@@ -12,5 +11,5 @@ export function isValidLabelKey(key: string): boolean {
   if (name.length === 0 || !isValidLabelValue(name)) return false;
   if (slash === -1) return true;
   const prefix = key.slice(0, slash);
-  return prefix.length > 0 && prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix);
+  return prefix.length > 0 && isDnsSubdomain(prefix);
 }

@@ -56,6 +56,23 @@ describe('fleet-webhook certs', () => {
     expect(await readFile(join(out, 'ca.crt'), 'utf8')).not.toBe(ca1);
   });
 
+  test('names that cannot be a Service, namespace or object exit 2 and write nothing', async () => {
+    // The certificate would have been for DNS names the API server never dials.
+    const out = await mkdtemp(join(tmpdir(), 'certs-'));
+    const cases: [string[], RegExp][] = [
+      [['--service', 'Bad_Name'], /--service must be a DNS-1035 label .*, got "Bad_Name"/],
+      [['--service', '1webhook'], /--service must be a DNS-1035 label/],
+      [['--namespace', ''], /--namespace must be a DNS label .*, got ""/],
+      [['--secret-name', 'tls/secret'], /--secret-name must be a DNS subdomain/],
+      [['--cluster-domain', 'Cluster.Local'], /--cluster-domain must be a DNS subdomain/],
+    ];
+    for (const [args, message] of cases) {
+      const res = await runCli(['certs', '--out', out, ...args]);
+      expect([res.code, res.stderr]).toEqual([2, expect.stringMatching(message)]);
+    }
+    expect(await readdir(out)).toEqual([]);
+  });
+
   test('a validity the serving certificate cannot have exits 2 and writes nothing', async () => {
     const out = await mkdtemp(join(tmpdir(), 'certs-'));
     const none = await runCli(['certs', '--out', out, '--validity-days', '0']);

@@ -87,7 +87,7 @@ describe('fleet-webhook CLI', () => {
     expect(flag.stderr).toMatch(/unknown flag --no-such-flag/);
   });
 
-  test('numbers outside what a flag can mean exit 2 before anything starts, from flags and the environment alike', async () => {
+  test('numbers and names outside what a flag can mean exit 2 before anything starts, from flags and the environment alike', async () => {
     // Each would have started a server that refuses or fails every admission, or relists in a tight loop.
     const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
       [['--max-in-flight', '0'], {}, /--max-in-flight must be at least 1, got "0"/],
@@ -96,6 +96,7 @@ describe('fleet-webhook CLI', () => {
       [['--deadline-ms', '-5'], {}, /--deadline-ms must be from 1 to 30000, got "-5"/],
       [['--resync-seconds', '0'], {}, /--resync-seconds must be at least 1/],
       [[], { FLEET_WEBHOOK_CERT_RELOAD_SECONDS: '0' }, /FLEET_WEBHOOK_CERT_RELOAD_SECONDS must be at least 1, got "0"/],
+      [['--controller-namespace', 'Cattle'], {}, /--controller-namespace must be a DNS label .*, got "Cattle"/],
     ];
     for (const [args, env, message] of cases) {
       const dir = await mkdtemp(join(tmpdir(), 'bounds-'));

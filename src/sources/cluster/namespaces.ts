@@ -3,6 +3,7 @@ import { MODE_LABEL, parseMode, type Mode, type NamespaceModeSource } from '../t
 import type { ListWatchTarget, ReflectorStore } from './reflector.js';
 import { errorMessage, unlessNotFound } from '../../kube/api-errors.js';
 import { withTimeout } from './timeout.js';
+import { isDnsLabel } from '../../kube/names.js';
 
 /** Only namespaces carrying the opt-in label are listed and watched. */
 export function namespaceTarget(kc: KubeConfig): ListWatchTarget<V1Namespace> {
@@ -50,8 +51,6 @@ export interface NamespaceLookupOptions {
   now?: () => number;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
 /** Beyond this many remembered lookups, the oldest answers are forgotten (they are asked again). */
 const MAX_REMEMBERED = 10_000;
 
@@ -85,7 +84,7 @@ export class NamespaceModeStore implements ReflectorStore<V1Namespace>, Namespac
   lookUp(namespace: string): Promise<void> | undefined {
     if (!this.lookup || this.modes.has(namespace) || this.rememberedAnswer(namespace)) return undefined;
     // Not a namespace name: no such namespace can exist, so there is nothing to ask.
-    if (!DNS_LABEL.test(namespace)) return undefined;
+    if (!isDnsLabel(namespace)) return undefined;
     let pending = this.asking.get(namespace);
     if (!pending) {
       if (!this.takeToken(this.lookup)) {
