@@ -149,8 +149,14 @@ function copyOf(doc: Document, alias: Alias): ReturnType<Document['createNode']>
   return doc.createNode(alias.toJS(doc, { maxAliasCount: MAX_ALIASES }));
 }
 
+/**
+ * The documents as a stream, each as it was written with the patches in it. A document that is one
+ * flow mapping (JSON, as `kubectl get -o json` writes) is written back as JSON: the nodes a patch adds
+ * would otherwise be plain YAML scalars inside it, valid YAML but no longer JSON for jq and the like.
+ */
 export function documentsToYaml(docs: readonly Document[]): string {
   return docs.map((d) => {
+    if (isMap(d.contents) && d.contents.flow) return JSON.stringify(d.toJS({ maxAliasCount: MAX_ALIASES }), null, 2) + '\n';
     const text = d.toString({ lineWidth: 0 });
     return text.startsWith('---') ? text.replace(/^---\s*\n/, '') : text;
   }).join('---\n');

@@ -100,6 +100,8 @@ describe('fleet-webhook mutate', () => {
     const [job] = docsOf(enforce.stdout);
     expect(job.spec.template.metadata.labels).toEqual({ 'example.com/part': 'job_j' });
     expect(job.spec.template.spec.tolerations).toEqual(CONTROLLER_TOLERATIONS);
+    // JSON in, JSON out (for jq and the like), with what was added in it.
+    expect(JSON.parse(enforce.stdout)).toEqual(job);
   });
 
   test('--extra-tolerations are merged as a set with the controller ones', async () => {

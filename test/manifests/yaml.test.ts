@@ -160,3 +160,17 @@ metadata: {name: no-items}
     expect(expected).not.toEqual(items);
   });
 });
+
+describe('documentsToYaml', () => {
+  test('a JSON document stays JSON with the patch in it; YAML documents beside it stay YAML with their comments', () => {
+    const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, spec: { template: { spec: { containers: [{ name: 'c', image: 'i' }] } } } };
+    const text = `${JSON.stringify(job)}\n---\n# a YAML Job\napiVersion: batch/v1\nkind: Job\nmetadata: {name: y}\nspec: {template: {spec: {containers: []}}}\n`;
+    const docs = parseDocuments(text, 'mixed');
+    const [{ expected: first }, { expected: second }] = mutateAll(docs);
+    const [jsonText, yamlText] = documentsToYaml(docs.map((d) => d.doc)).split('---\n');
+    expect(JSON.parse(jsonText)).toEqual(first);
+    expect(yamlText).toContain('# a YAML Job');
+    expect(() => JSON.parse(yamlText)).toThrow();
+    expect(parseDocuments(yamlText, 'yaml')[0].value).toEqual(second);
+  });
+});
