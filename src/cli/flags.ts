@@ -22,7 +22,7 @@ export const LOGGING_FLAGS: readonly OptionSpec[] = [
 ];
 
 export const CLUSTER_FLAGS: readonly OptionSpec[] = [
-  { name: 'kubeconfig', type: 'string', description: 'Kubeconfig file (default: in-cluster service account, else KUBECONFIG or ~/.kube/config)' },
+  { name: 'kubeconfig', type: 'string', description: 'Kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else the pod\'s service account)' },
   { name: 'context', type: 'string', description: 'Kubeconfig context to use' },
 ];
 
