@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readNamedFile } from '../paths.js';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -35,9 +35,9 @@ export interface TlsMaterial {
 /** Errors name the files and what each is for: OpenSSL's own messages ("key values mismatch") name neither. */
 export async function loadTlsMaterial(paths: TlsPaths): Promise<TlsMaterial> {
   const [cert, key, clientCa] = await Promise.all([
-    readTlsFile(paths.certFile, 'certificate'),
-    readTlsFile(paths.keyFile, 'key'),
-    paths.clientCaFile ? readTlsFile(paths.clientCaFile, 'client CA') : Promise.resolve(undefined),
+    readNamedFile(paths.certFile, 'certificate'),
+    readNamedFile(paths.keyFile, 'key'),
+    paths.clientCaFile ? readNamedFile(paths.clientCaFile, 'client CA') : Promise.resolve(undefined),
   ]);
   const secure = secureContextOptions({ cert, key, clientCa, notAfter: new Date(0) });
   try {
@@ -49,14 +49,6 @@ export async function loadTlsMaterial(paths: TlsPaths): Promise<TlsMaterial> {
   } catch (err) {
     const files = `certificate ${paths.certFile}, key ${paths.keyFile}${paths.clientCaFile ? `, client CA ${paths.clientCaFile}` : ''}`;
     throw new Error(`unusable TLS files (${files}): ${(err as Error).message}`);
-  }
-}
-
-async function readTlsFile(path: string, role: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw new Error(`cannot read the ${role} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readNamedFile } from '../paths.js';
 import type { Toleration } from '../mutation/types.js';
 import { parseTolerationList } from '../mutation/tolerations.js';
 import { isPlainObject } from '../mutation/json-pointer.js';
@@ -18,12 +18,7 @@ export function controllerTolerations(deployment: unknown, source: string): Tole
  * named `name` is used.
  */
 export async function readControllerFile(path: string, name: string): Promise<Toleration[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read the controller file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const text = (await readNamedFile(path, 'controller file')).toString('utf8');
   const deployments = objectsOf(parseDocuments(text, path)).filter((d) => isPlainObject(d.value) && d.value.kind === 'Deployment');
   const named = deployments.find((d) => isPlainObject(d.value) && isPlainObject(d.value.metadata) && d.value.metadata.name === name);
   const chosen = named ?? (deployments.length === 1 ? deployments[0] : undefined);
