@@ -88,7 +88,8 @@ describe('fleet-webhook CLI', () => {
   });
 
   test('numbers and names outside what a flag can mean exit 2 before anything starts, from flags and the environment alike', async () => {
-    // Each would have started a server that refuses or fails every admission, or relists in a tight loop.
+    // Each would have started a server that refuses or fails every admission, relists in a tight loop,
+    // or watches a controller namespace no cluster can have.
     const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
       [['--max-in-flight', '0'], {}, /--max-in-flight must be at least 1, got "0"/],
       [['--max-in-flight', '2.5'], {}, /--max-in-flight must be a whole number, got "2.5"/],
