@@ -79,6 +79,9 @@ async function main({ dir, caCert, certFile, keyFile }: BenchTls) {
     await writeFile(controllerFile, JSON.stringify(fleetControllerDeployment(tolerations)));
     const server = await startServer(`webhook-${n}`, CLI, webhookArgs(controllerFile));
     try {
+      // A fresh process: warmed up like the others, or these rows would measure JIT compilation
+      // (measured without it: about twice the CPU per admission of the 16-connection rows above).
+      await warmUpOnEveryKind([server], caCert, warmUpLoad, 2);
       const result = await load(server, caCert, REALISTIC['gitjob Job'](), 16, loadOpts);
       rows.push({ scenario: `controller tolerations: ${n}`, connections: 16, webhook: result });
     } finally {
