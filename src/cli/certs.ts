@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { formatHelp, parseOptions, UsageError, type OptionSpec } from './options.js';
 import { generateCa, generateServing, serviceHosts, SERVING_VALIDITY_DAYS, CA_VALIDITY_DAYS, DAY_MS, type CertificatePair } from '../certs/generate.js';
-import { PRIVATE_MODE, PUBLIC_MODE, replaceFile, writeCertificateFiles } from '../certs/files.js';
+import { certificateFiles, PRIVATE_MODE, PUBLIC_MODE, replaceFile, writeCertificateFiles } from '../certs/files.js';
 import { certificateKustomization } from '../certs/kustomize.js';
 import type { CommandIo } from './mutate.js';
 
@@ -59,7 +59,8 @@ export async function certsCommand(argv: string[], env: NodeJS.ProcessEnv, io: C
 
 async function readCa(dir: string): Promise<CertificatePair | undefined> {
   try {
-    const [cert, key] = await Promise.all([readFile(join(dir, 'ca.crt'), 'utf8'), readFile(join(dir, 'ca.key'), 'utf8')]);
+    const files = certificateFiles(dir);
+    const [cert, key] = await Promise.all([readFile(files.caCert, 'utf8'), readFile(files.caKey, 'utf8')]);
     return { cert, key };
   } catch {
     return undefined;
