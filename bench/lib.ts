@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { cpus, totalmem, release, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { generateCa, generateServing } from '../src/certs/generate.js';
-import { LOCALHOST_HOSTS } from '../src/certs/files.js';
+import { LOCALHOST_HOSTS, writeCertificateFiles } from '../src/certs/files.js';
 import type { LoadReply, LoadRequest } from './load-generator.js';
 
 export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -65,11 +65,8 @@ export async function withBenchTls<T>(prefix: string, fn: (tls: BenchTls) => Pro
 async function writeBenchTls(dir: string, prefix: string): Promise<BenchTls> {
   const ca = await generateCa(`${prefix}-ca`);
   const serving = await generateServing(ca, LOCALHOST_HOSTS);
-  const certFile = join(dir, 'tls.crt');
-  const keyFile = join(dir, 'tls.key');
-  await writeFile(certFile, serving.cert);
-  await writeFile(keyFile, serving.key);
-  return { dir, caCert: ca.cert, certFile, keyFile };
+  const files = await writeCertificateFiles(dir, ca, serving);
+  return { dir, caCert: ca.cert, certFile: files.tlsCert, keyFile: files.tlsKey };
 }
 
 /** Writes a report, dated now, as bench/results/<prefix>-<date>.json; returns the file's path. */
