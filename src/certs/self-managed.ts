@@ -2,7 +2,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import { generateCa, generateServing, serviceHosts, type CertificatePair } from './generate.js';
+import { DAY_MS, generateCa, generateServing, serviceHosts, type CertificatePair } from './generate.js';
 import { certificateFiles, PRIVATE_MODE, PUBLIC_MODE, replaceFile, type CertificateFiles } from './files.js';
 import { errorStatus, unlessNotFound } from '../kube/api-errors.js';
 
@@ -20,7 +20,6 @@ export interface SelfManagedOptions {
   now?: () => Date;
 }
 
-const DAY_MS = 24 * 3600 * 1000;
 export const DEFAULT_RENEW_BEFORE_MS = 30 * DAY_MS;
 /** The CA replaced at the last CA renewal, trusted until it expires (certificate only, no key). */
 export const PREVIOUS_CA_KEY = 'ca-previous.crt';
