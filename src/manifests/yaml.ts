@@ -37,13 +37,9 @@ export function parseDocuments(text: string, source: string): ParsedDocument[] {
       throw new Error(`${source}: document ${index} cannot be read: ${(err as Error).message}`);
     }
     if (value === null || value === undefined) continue;
-    out.push({ index, value, label: describeDocument(index, value), doc: doc as Document });
+    out.push({ index, value, label: describeObject(`document ${index}`, value), doc: doc as Document });
   }
   return out;
-}
-
-export function describeDocument(index: number, value: unknown): string {
-  return describeObject(`document ${index}`, value);
 }
 
 /** `where` plus `(Kind namespace/name)` when `value` is an object. */
